@@ -1,0 +1,1 @@
+"""Schema migrations of Rapport (tortoise-orm native, portable across SQLite and PostgreSQL)."""

@@ -1,0 +1,34 @@
+"""Tortoise models of the core, one module per aggregate."""
+
+# No ";" in model docstrings or field descriptions: they become SQL comments, and tortoise's SQLite
+# schema editor splits statements on ";" (tests/models/test_descriptions.py guards this).
+
+from rapport.models.audit import AuditEntry
+from rapport.models.customer import Customer, CustomerSegment, CustomerTier
+from rapport.models.idempotency import IdempotencyRecord
+from rapport.models.interaction import Interaction, InteractionChannel, InteractionDirection
+from rapport.models.org import Agent, ApiKey, Department
+from rapport.models.outbox import OutboxEvent
+from rapport.models.policy import PolicyRule
+from rapport.models.ticket import Ticket, TicketActivity, TicketActivityKind, TicketPriority, TicketStatus
+
+__all__ = [
+    "Agent",
+    "ApiKey",
+    "AuditEntry",
+    "Customer",
+    "CustomerSegment",
+    "CustomerTier",
+    "Department",
+    "IdempotencyRecord",
+    "Interaction",
+    "InteractionChannel",
+    "InteractionDirection",
+    "OutboxEvent",
+    "PolicyRule",
+    "Ticket",
+    "TicketActivity",
+    "TicketActivityKind",
+    "TicketPriority",
+    "TicketStatus",
+]

@@ -1,0 +1,28 @@
+"""Partial indexes that tortoise's model Meta cannot express portably.
+
+tortoise's ``UniqueConstraint(condition=...)`` is PostgreSQL-only, yet SQLite and PostgreSQL both accept
+``CREATE [UNIQUE] INDEX ... WHERE ...`` with the same text. Migrations create these with ``RunSQL``
+(copying the statements, since a migration must not change when this module does); the schema test
+checks that every database has exactly the model indexes plus these.
+"""
+
+PARTIAL_INDEXES: dict[str, str] = {
+    # Data-entry standard: no two live customers share a normalized email or phone.
+    "uq_customers_email_live": (
+        "CREATE UNIQUE INDEX uq_customers_email_live ON customers (email) "
+        "WHERE deleted_at IS NULL AND email IS NOT NULL"
+    ),
+    "uq_customers_phone_live": (
+        "CREATE UNIQUE INDEX uq_customers_phone_live ON customers (phone) "
+        "WHERE deleted_at IS NULL AND phone IS NOT NULL"
+    ),
+    # A department's work queue, ordered by SLA due time.
+    "idx_tickets_queue": (
+        "CREATE INDEX idx_tickets_queue ON tickets (department_id, resolution_due_at, id) "
+        "WHERE status IN ('new', 'open')"
+    ),
+    # The outbox relay reads only what is still to deliver.
+    "idx_outbox_pending": (
+        "CREATE INDEX idx_outbox_pending ON outbox_events (available_at, id) WHERE delivered_at IS NULL"
+    ),
+}

@@ -1,0 +1,130 @@
+"""Typed settings read from the environment (``RAPPORT_*``), with embedded defaults.
+
+Development needs no configuration at all: SQLite in ``./rapport.db``, in-process fan-out, and a
+secret key generated once and kept in ``./.rapport-secret``. Production must say where its database
+is and give a secret key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import phonenumbers
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "RAPPORT_"
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite://./rapport.db"
+    redis_url: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
+    secret_key_file: Path = Path(".rapport-secret")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    default_phone_region: str = "US"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    graphiql: bool | None = None  # None: on in development, off in production
+    max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme == "postgresql":
+            value = "postgres://" + value.split("://", 1)[1]
+        elif scheme not in {"sqlite", "postgres", "asyncpg"}:
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region phonenumbers knows (e.g. US, CN, DE)")
+        return region
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        if self.secret_key is not None and len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"secret_key: must be at least {MIN_SECRET_LENGTH} characters")
+        if self.env == "production" and not self.secret_key:
+            raise ValueError("secret_key: is required when RAPPORT_ENV=production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return (not self.is_production) if self.graphiql is None else self.graphiql
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The key that signs tokens: the configured one, or in development a generated local one."""
+        if self.secret_key:
+            return self.secret_key
+        return _development_secret(self.secret_key_file)
+
+
+def _development_secret(path: Path) -> str:
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if len(existing) >= MIN_SECRET_LENGTH:
+        return existing
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise SettingsError with one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    location = [str(part) for part in first.get("loc", ())]
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    if not location and ": " in message:
+        name, message = message.split(": ", 1)
+        location = [name]
+    variable = ENV_PREFIX + (location[0].upper() if location else "SETTINGS")
+    shown = first.get("input")
+    got = f" (got {shown!r})" if location and isinstance(shown, (str, int)) and "secret" not in variable.lower() else ""
+    return f"{variable}: {message}{got}"

@@ -1,0 +1,72 @@
+"""Test legs: embedded (SQLite, no redis) by default; real (PostgreSQL + redis) when
+RAPPORT_TEST_DATABASE_URL / RAPPORT_TEST_REDIS_URL are set.
+
+The session migrates one fresh database (a temporary SQLite file, or a new PostgreSQL database created
+next to the given one and dropped at the end); each test that takes ``db`` starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise, connections
+
+from rapport.db import tortoise_config
+from rapport.migrator import migrate
+from rapport.settings import Settings
+
+TEST_DATABASE_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("RAPPORT_TEST_REDIS_URL", "")
+
+
+def pytest_report_header() -> list[str]:
+    database = "postgresql" if TEST_DATABASE_URL else "sqlite (embedded)"
+    redis = "redis" if TEST_REDIS_URL else "in-process (no redis)"
+    return [f"rapport test leg: database={database}, fan-out={redis}"]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database for this test session."""
+    from tests.support.database import create_scratch_database, drop_scratch_database
+
+    if TEST_DATABASE_URL:
+        url = create_scratch_database(TEST_DATABASE_URL, f"rapport_test_{uuid.uuid4().hex[:10]}")
+    else:
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'rapport.db'}"
+    asyncio.run(migrate(url))
+    yield url
+    if TEST_DATABASE_URL:
+        drop_scratch_database(TEST_DATABASE_URL, url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        env="development",
+        database_url=database_url,
+        redis_url=TEST_REDIS_URL or None,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        secret_key_file=Path(tmp_path_factory.mktemp("secret")) / "secret",
+    )
+
+
+@pytest.fixture(scope="session")
+async def orm(database_url: str) -> AsyncIterator[None]:
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    yield
+    await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def db(orm: None) -> AsyncIterator[None]:
+    """Empty tables for the test (emptied before, so a failed test leaves evidence behind)."""
+    from tests.support.database import empty_all_tables
+
+    await empty_all_tables(connections.get("default"))
+    yield
