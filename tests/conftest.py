@@ -70,3 +70,19 @@ async def db(orm: None) -> AsyncIterator[None]:
 
     await empty_all_tables(connections.get("default"))
     yield
+
+
+@pytest.fixture
+def app(settings: Settings, orm: None):
+    from rapport.app import create_app
+
+    return create_app(settings, manage_database=False)
+
+
+@pytest.fixture
+async def http(app) -> AsyncIterator["httpx.AsyncClient"]:
+    """An HTTP client talking to the app in-process (no token unless a test sends one)."""
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport.test") as client:
+        yield client

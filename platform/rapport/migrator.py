@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
@@ -26,10 +25,10 @@ async def migrate(settings: Settings | str, progress: Callable[[str], None] | No
         if progress and event == "apply_done":
             progress(f"applied {app_label}.{name}")
 
-    try:
+    # An own context: tortoise's migrate() initialises "the current context", and outside one it would
+    # bind a new context to the caller's task, shadowing the application's connections afterwards.
+    async with TortoiseContext():
         await tortoise_migrate(config=tortoise_config(settings), progress=report)
-    finally:
-        await Tortoise.close_connections()
 
 
 async def pending_changes(settings: Settings | str) -> list[MigrationWriter]:

@@ -19,31 +19,31 @@ def _asyncpg_dsn(url: str) -> str:
     return "postgresql://" + url.split("://", 1)[1]
 
 
-def create_scratch_database(server_url: str, name: str) -> str:
+async def _server_execute(server_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def create_scratch_database_async(server_url: str, name: str) -> str:
     """Create an empty PostgreSQL database beside ``server_url``'s and return its URL."""
-
-    async def create() -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(server_url))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
+    await _server_execute(server_url, f'CREATE DATABASE "{name}"')
     return _with_database(server_url, name)
 
 
-def drop_scratch_database(server_url: str, scratch_url: str) -> None:
+async def drop_scratch_database_async(server_url: str, scratch_url: str) -> None:
     name = urlsplit(scratch_url).path.lstrip("/")
+    await _server_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    async def drop() -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(server_url))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
-    asyncio.run(drop())
+def create_scratch_database(server_url: str, name: str) -> str:
+    return asyncio.run(create_scratch_database_async(server_url, name))
+
+
+def drop_scratch_database(server_url: str, scratch_url: str) -> None:
+    asyncio.run(drop_scratch_database_async(server_url, scratch_url))
 
 
 async def empty_all_tables(client: BaseDBAsyncClient) -> None:

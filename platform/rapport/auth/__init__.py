@@ -1,0 +1,1 @@
+"""Authentication: who is calling (JWT bearer tokens for agents, API keys for machines)."""

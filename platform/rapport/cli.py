@@ -1,0 +1,231 @@
+"""The ``rapport`` command line: serve, migrate, seed, tokens, API keys, schema export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tortoise import Tortoise
+
+from rapport import __version__
+from rapport.db import tortoise_config
+from rapport.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A command cannot do what it was asked; the message is shown as is, exit status 1."""
+
+
+def run_with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` with tortoise initialised, closing connections even when it fails."""
+
+    async def runner() -> T:
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        try:
+            return await work()
+        finally:
+            await Tortoise.close_connections()
+
+    return asyncio.run(runner())
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from rapport.migrator import migrate
+
+    asyncio.run(migrate(settings, progress=print))
+    print("database is up to date")
+
+
+def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> None:
+    from rapport.migrator import make_migrations, pending_changes
+
+    if args.check:
+        pending = asyncio.run(pending_changes(settings))
+        if pending:
+            names = ", ".join(writer.name for writer in pending)
+            raise CommandError(f"the models have changes without a migration ({names}): run `rapport makemigrations`")
+        print("no model changes without a migration")
+        return
+    paths = asyncio.run(make_migrations(settings, args.name))
+    for path in paths:
+        print(f"created {path}")
+    if not paths:
+        print("no changes detected")
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
+    from rapport.migrator import migrate
+    from rapport.services.demo_data import seed_demo
+
+    if not args.demo:
+        raise CommandError("say what to seed: `rapport seed --demo`")
+    asyncio.run(migrate(settings))
+    summary = run_with_database(settings, seed_demo)
+    _print_seed(summary)
+
+
+def _print_seed(summary: Any) -> None:
+    if summary.created:
+        print(
+            f"demo data created: {summary.departments} departments, {summary.agents} agents, "
+            f"{summary.customers} customers, {summary.interactions} interactions, {summary.tickets} tickets"
+        )
+    else:
+        print("the database already has data: demo data not added")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from rapport.migrator import migrate
+
+    asyncio.run(migrate(settings, progress=print))
+    if args.demo:
+        from rapport.services.demo_data import seed_demo
+
+        _print_seed(run_with_database(settings, seed_demo))
+    host = args.host or settings.host
+    port = args.port or settings.port
+    ide = " (GraphiQL in a browser)" if settings.graphiql_enabled else ""
+    print(f"Rapport {__version__} serving GraphQL at http://{host}:{port}/graphql{ide}", flush=True)
+    uvicorn.run(
+        "rapport.app:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    from rapport.auth.tokens import issue_token
+    from rapport.models import Agent
+
+    async def work() -> str:
+        agent = await Agent.get_or_none(email=args.email.strip().lower())
+        if agent is None:
+            raise CommandError(f"no agent with email {args.email!r}")
+        if not agent.active:
+            raise CommandError(f"agent {args.email!r} is inactive")
+        return issue_token(agent.id, settings.signing_key, args.ttl)
+
+    print(run_with_database(settings, work))
+
+
+def cmd_apikey_create(settings: Settings, args: argparse.Namespace) -> None:
+    from rapport.auth.actor import RoleGrant
+    from rapport.auth.apikeys import create_api_key
+    from rapport.models import Department
+
+    try:
+        grants = [RoleGrant.parse(text) for text in args.role]
+    except ValueError as exc:
+        raise CommandError(f"--role {exc}") from None
+
+    async def work() -> str:
+        department = None
+        if args.department:
+            department = await Department.get_or_none(code=args.department)
+            if department is None:
+                raise CommandError(f"no department with code {args.department!r}")
+        try:
+            _, raw = await create_api_key(args.name, grants, department)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        return raw
+
+    raw = run_with_database(settings, work)
+    print(raw)
+    print("Store this key now: it is shown once and only its hash is kept.", file=sys.stderr)
+
+
+def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
+    from rapport.graphql.sdl import export_sdl
+
+    sdl = export_sdl()
+    if args.output:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(sdl)
+
+
+# ---------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rapport",
+        description="Rapport: a headless CRM platform. Settings come from RAPPORT_* environment variables.",
+    )
+    parser.add_argument("--version", action="version", version=f"rapport {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="apply migrations and serve the GraphQL API")
+    serve.add_argument("--host", help="address to bind (default RAPPORT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default RAPPORT_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--demo", action="store_true", help="seed the demo data when the database is empty")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply the database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    makemigrations = commands.add_parser("makemigrations", help="write migrations for model changes (developers)")
+    makemigrations.add_argument("--name", help="name of the new migration, e.g. add_ticket_counter")
+    makemigrations.add_argument("--check", action="store_true", help="exit 1 if a migration is missing; write nothing")
+    makemigrations.set_defaults(func=cmd_makemigrations)
+
+    seed = commands.add_parser("seed", help="load data into an empty database")
+    seed.add_argument("--demo", action="store_true", help="the deterministic demo data set")
+    seed.set_defaults(func=cmd_seed)
+
+    token = commands.add_parser("token", help="print a bearer token for an agent")
+    token.add_argument("email", help="the agent's email")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    token.set_defaults(func=cmd_token)
+
+    apikey = commands.add_parser("apikey", help="manage API keys")
+    apikey_commands = apikey.add_subparsers(dest="apikey_command", metavar="ACTION", required=True)
+    create = apikey_commands.add_parser("create", help="create a key and print it once")
+    create.add_argument("--name", required=True, help="unique name; the key's subject is key:<name>")
+    create.add_argument("--role", action="append", required=True, metavar="ROLE@DEPT", help="a role grant (repeatable)")
+    create.add_argument("--department", help="department code the key acts for (optional)")
+    create.set_defaults(func=cmd_apikey_create)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", "-o", help="write to this file instead of standard output")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        args.func(settings, args)
+    except SettingsError as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

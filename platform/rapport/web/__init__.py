@@ -1,0 +1,1 @@
+"""HTTP plumbing around the API: request ids, body limits, health."""
