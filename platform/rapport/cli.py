@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tortoise import Tortoise
+from tortoise.context import TortoiseContext
 
 from rapport import __version__
 from rapport.db import tortoise_config
@@ -26,11 +26,9 @@ def run_with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T
     """Run ``work`` with tortoise initialised, closing connections even when it fails."""
 
     async def runner() -> T:
-        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-        try:
+        async with TortoiseContext() as context:  # closes the connections on the way out, also on errors
+            await context.init(config=tortoise_config(settings))
             return await work()
-        finally:
-            await Tortoise.close_connections()
 
     return asyncio.run(runner())
 
@@ -88,6 +86,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     from rapport.migrator import migrate
 
+    settings.signing_key  # noqa: B018 - create the development key now, before worker processes race to
     asyncio.run(migrate(settings, progress=print))
     if args.demo:
         from rapport.services.demo_data import seed_demo
@@ -107,6 +106,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         proxy_headers=True,
         timeout_graceful_shutdown=30,
     )
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    from rapport.jobs.worker import WorkerNeedsRedis, run
+
+    try:
+        status = run(settings, processes=args.processes)
+    except WorkerNeedsRedis as exc:
+        raise CommandError(str(exc)) from None
+    if status:
+        raise CommandError(f"the worker stopped with status {status}")
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
@@ -179,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--demo", action="store_true", help="seed the demo data when the database is empty")
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run background jobs from the redis queue (production)")
+    worker.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
+    worker.set_defaults(func=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.set_defaults(func=cmd_migrate)

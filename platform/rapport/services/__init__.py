@@ -1,0 +1,1 @@
+"""Services: work that spans several models (e.g. the demo data)."""
