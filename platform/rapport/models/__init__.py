@@ -4,18 +4,20 @@
 # schema editor splits statements on ";" (tests/models/test_descriptions.py guards this).
 
 from rapport.models.audit import AuditEntry
+from rapport.models.counter import Counter
 from rapport.models.customer import Customer, CustomerSegment, CustomerTier
 from rapport.models.idempotency import IdempotencyRecord
 from rapport.models.interaction import Interaction, InteractionChannel, InteractionDirection
 from rapport.models.org import Agent, ApiKey, Department
 from rapport.models.outbox import OutboxEvent
-from rapport.models.policy import PolicyRule
+from rapport.models.policy import PolicyChange, PolicyRule
 from rapport.models.ticket import Ticket, TicketActivity, TicketActivityKind, TicketPriority, TicketStatus
 
 __all__ = [
     "Agent",
     "ApiKey",
     "AuditEntry",
+    "Counter",
     "Customer",
     "CustomerSegment",
     "CustomerTier",
@@ -25,6 +27,7 @@ __all__ = [
     "InteractionChannel",
     "InteractionDirection",
     "OutboxEvent",
+    "PolicyChange",
     "PolicyRule",
     "Ticket",
     "TicketActivity",

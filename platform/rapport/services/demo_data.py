@@ -38,6 +38,7 @@ from rapport.models import (
     InteractionDirection, Ticket, TicketActivity, TicketActivityKind, TicketPriority, TicketStatus,
 )
 from rapport.services import demo_vocabulary as vocab
+from rapport.services.counters import TICKET_NUMBER, set_value
 
 SEED = 20250101
 CUSTOMERS, INTERACTIONS, TICKETS = 500, 3000, 800
@@ -97,6 +98,7 @@ async def seed_demo(*, now: datetime | None = None) -> DemoSummary:
             await model.bulk_create([model(**row) for row in rows], using_db=conn)
         for subject, role_grant in grants:
             await grant(subject, role_grant)
+        await set_value(conn, TICKET_NUMBER, len(tickets))  # new tickets continue after the demo's
         await _finish(conn)
     return DemoSummary(len(departments), len(agents), len(customers), len(interactions), len(tickets), True)
 
