@@ -90,3 +90,40 @@ async def test_production_hides_introspection_suggestions_and_graphiql(db, produ
 async def test_development_serves_graphiql_page_without_a_token(db, http) -> None:
     ide = await http.get("/graphql", headers={"accept": "text/html"})
     assert ide.status_code == 200 and "graphiql" in ide.text.lower()
+
+
+@pytest.mark.parametrize("body", [b'"just a string"', b"42", b"null", b'{"query": 5}', b'{"query": "{ departments { code } }", "variables": [1]}'])
+async def test_malformed_bodies_are_400_with_a_json_error(db, http, headers, body) -> None:
+    response = await http.post("/graphql", content=body, headers={**headers, "content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"]
+
+
+async def test_batched_operations_are_refused(db, http, headers) -> None:
+    query = {"query": "{ departments { code } }"}
+    response = await http.post("/graphql", json=[query, query], headers=headers)
+    assert response.status_code == 400 and "Batching" in response.json()["errors"][0]["message"]
+
+
+async def test_unsupported_content_type_is_400_json(db, http, headers) -> None:
+    response = await http.post("/graphql", content=b"query=%7B%7D", headers={**headers, "content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 400 and response.json()["errors"]
+
+
+async def test_unexpected_errors_are_masked_with_a_request_id_that_is_logged(db, http, settings, monkeypatch, capsys) -> None:
+    from rapport.services import customers
+    from tests.support.personas import cast
+
+    people = await cast(settings)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(customers, "create_customer", broken)
+    response = await gql(http, 'mutation { createCustomer(input: {name: "x"}) { errors { code } } }', people["sales"].headers)
+    error = response.json()["errors"][0]
+    assert "hunter2" not in response.text and error["message"].startswith("Unexpected error")
+    request_id = error["extensions"]["requestId"]
+    assert request_id == response.headers["x-request-id"]
+    logged = capsys.readouterr()
+    assert request_id in logged.out + logged.err and "hunter2" in logged.out + logged.err

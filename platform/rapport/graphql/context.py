@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,6 +13,9 @@ from starlette.websockets import WebSocket
 
 from rapport.auth.actor import Actor
 from rapport.settings import Settings
+
+if TYPE_CHECKING:
+    from rapport.authz.plan import PermissionPlan
 
 
 def new_request_id() -> str:
@@ -24,3 +29,25 @@ class RapportContext:
     settings: Settings
     actor: Actor | None
     request_id: str = field(default_factory=new_request_id)
+    redactions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    loaders: dict[str, Any] = field(default_factory=dict)  # dataloaders, created on first use per request
+    _plan: PermissionPlan | None = None
+
+    async def plan(self) -> PermissionPlan:
+        """The actor's permission plan, built once per request (and cached across requests by the engine)."""
+        if self._plan is None:
+            from rapport.authz.plan import plan_for
+
+            if self.actor is None:
+                raise PermissionError("no actor")
+            self._plan = await plan_for(self.actor)
+        return self._plan
+
+    def redact(self, coordinate: str, mode: str) -> None:
+        """Note that a field was withheld ("hidden") or "masked" (reported in ``extensions.redactions``)."""
+        self.redactions[(coordinate, mode)] += 1
+
+    def loader(self, name: str, factory: Any) -> Any:
+        if name not in self.loaders:
+            self.loaders[name] = factory()
+        return self.loaders[name]

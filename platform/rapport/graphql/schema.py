@@ -14,8 +14,17 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from rapport.graphql.customers.mutations import CustomerMutation
+from rapport.graphql.customers.queries import CustomerQuery
+from rapport.graphql.gate import RequireDeclaredRootFields
+from rapport.graphql.interactions.mutations import InteractionMutation
+from rapport.graphql.interactions.queries import InteractionQuery
 from rapport.graphql.masking import MaskUnexpectedErrors
+from rapport.graphql.node import NodeQuery
 from rapport.graphql.org.queries import OrgQuery
+from rapport.graphql.redactions import ReportRedactions
+from rapport.graphql.tickets.mutations import TicketMutation
+from rapport.graphql.tickets.queries import TicketQuery
 from rapport.graphql.viewer.queries import ViewerQuery
 from rapport.settings import Settings
 
@@ -25,8 +34,13 @@ MAX_TOKENS = 5000
 
 
 @strawberry.type
-class Query(ViewerQuery, OrgQuery):
+class Query(NodeQuery, ViewerQuery, OrgQuery, CustomerQuery, InteractionQuery, TicketQuery):
     """The root query type."""
+
+
+@strawberry.type
+class Mutation(CustomerMutation, InteractionMutation, TicketMutation):
+    """The root mutation type."""
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -41,11 +55,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
+        RequireDeclaredRootFields,
+        ReportRedactions,
     ]
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
     )

@@ -37,10 +37,12 @@ class Agent(relay.Node):
     department_id: strawberry.Private[int | None]
 
     @strawberry.field
-    async def department(self) -> Department | None:
+    async def department(self, info: strawberry.Info) -> Department | None:
         if self.department_id is None:
             return None
-        row = await models.Department.get_or_none(id=self.department_id)
+        from rapport.graphql.org.dataloaders import department_by_id
+
+        row = await department_by_id(info).load(self.department_id)
         return Department.from_model(row) if row else None
 
     @classmethod

@@ -1,0 +1,1 @@
+"""Shared GraphQL building blocks: ids, typed errors, filters, keyset pagination."""

@@ -1,0 +1,1 @@
+"""Customers: types, filters, queries and mutations."""

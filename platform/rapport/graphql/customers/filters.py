@@ -1,0 +1,123 @@
+"""``CustomerFilter`` and ``CustomerOrder``, and their translation to SQL.
+
+Filtering or searching on a PII field only matches rows whose field the viewer may read in full:
+otherwise a filter would reveal what masking hides.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from tortoise.expressions import Q
+
+from rapport.authz.plan import PermissionPlan
+from rapport.authz.sql import row_filter
+from rapport.graphql.core.annotations import Annotations
+from rapport.graphql.core.json_array import array_contains
+from rapport.graphql.core.json_filter import json_q
+from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, string_q
+from rapport.graphql.core.pagination import SortKey
+from rapport.graphql.customers.types import CustomerSegment, CustomerTier
+
+
+@strawberry.input(description="Which customers to list. All given conditions must hold; use and/or/not to combine.")
+class CustomerFilter:
+    and_: list[CustomerFilter] | None = strawberry.field(default=None, name="and")
+    or_: list[CustomerFilter] | None = strawberry.field(default=None, name="or")
+    not_: CustomerFilter | None = strawberry.field(default=None, name="not")
+    id: IDFilter | None = None
+    name: StringFilter | None = None
+    email: StringFilter | None = strawberry.field(default=None, description="Matches only customers whose email you may read in full.")
+    phone: StringFilter | None = strawberry.field(default=None, description="E.164. Matches only customers whose phone you may read in full.")
+    company: StringFilter | None = None
+    segment: list[CustomerSegment] | None = None
+    tier: list[CustomerTier] | None = None
+    tag: str | None = strawberry.field(default=None, description="Customers carrying this tag (lower-case).")
+    department: list[str] | None = strawberry.field(default=None, description="Department codes.")
+    owner: IDFilter | None = None
+    created_at: DateTimeFilter | None = None
+    last_interaction_at: DateTimeFilter | None = None
+    custom: JSON | None = strawberry.field(default=None, description='Custom fields: {"field": {"eq|ne|gt|gte|lt|lte|in|contains|isNull": value}}.')
+    search: str | None = strawberry.field(default=None, description="Name, company, email or phone contains this text (ignoring case).")
+
+
+@strawberry.enum
+class CustomerSortField(Enum):
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    NAME = "NAME"
+    LAST_INTERACTION_AT = "LAST_INTERACTION_AT"
+    TIER = "TIER"
+
+
+@strawberry.input(description="One sort key; ties are always broken by id.")
+class CustomerOrder:
+    field: CustomerSortField
+    direction: SortDirection = SortDirection.ASC
+
+
+SORT_KEYS = {
+    "CREATED_AT": SortKey("created_at", "datetime"),
+    "UPDATED_AT": SortKey("updated_at", "datetime"),
+    "NAME": SortKey("name", "str"),
+    "LAST_INTERACTION_AT": SortKey("last_interaction_at", "datetime", nullable=True),
+    "TIER": SortKey("tier", "str"),
+}
+DEFAULT_ORDER = ("CREATED_AT", False)
+
+
+async def customer_q(
+    where: CustomerFilter | None, plan: PermissionPlan, department_ids: dict[str, int], annotations: Annotations
+) -> Q:
+    if where is None:
+        return Q()
+    full_email = await row_filter(plan, "customer.email", "read")
+    full_phone = await row_filter(plan, "customer.phone", "read")
+
+    def only_where_readable(q: Q, readable: Q | None) -> Q:
+        return q & readable if readable is not None else Q(id__in=[])
+
+    def own(f: CustomerFilter) -> Q:
+        q = Q()
+        if f.id:
+            q &= id_q("id", f.id, "Customer", "where.id")
+        if f.name:
+            q &= string_q("name", f.name, "where.name")
+        if f.company:
+            q &= string_q("company", f.company, "where.company")
+        if f.email:
+            q &= only_where_readable(string_q("email", f.email, "where.email"), full_email)
+        if f.phone:
+            q &= only_where_readable(string_q("phone", f.phone, "where.phone"), full_phone)
+        if f.segment is not None:
+            q &= Q(segment__in=[s.value for s in f.segment])
+        if f.tier is not None:
+            q &= Q(tier__in=[t.value for t in f.tier])
+        if f.tag:
+            q &= Q(**{annotations.add(array_contains("tags", f.tag.strip().lower(), annotations.dialect)): 1})
+        if f.department is not None:
+            q &= Q(department_id__in=[department_ids[c] for c in f.department if c in department_ids])
+        if f.owner:
+            q &= id_q("owner_id", f.owner, "Agent", "where.owner")
+        if f.created_at:
+            q &= ordered_q("created_at", f.created_at, "where.createdAt")
+        if f.last_interaction_at:
+            q &= ordered_q("last_interaction_at", f.last_interaction_at, "where.lastInteractionAt")
+        if f.custom is not None:
+            q &= json_q("custom", f.custom, annotations, "where.custom")
+        if f.search:
+            text = f.search.strip()
+            alternatives = Q(name__icontains=text) | Q(company__icontains=text)
+            if full_email is not None:
+                alternatives |= Q(email__icontains=text) & full_email
+            if full_phone is not None:
+                alternatives |= Q(phone__icontains=text) & full_phone
+            q &= alternatives
+        return q
+
+    return combine(where, own)
+
+

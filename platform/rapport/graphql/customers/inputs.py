@@ -1,0 +1,74 @@
+"""Mutation inputs for customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from rapport.graphql.core.ids import input_id
+from rapport.graphql.customers.types import CustomerSegment, CustomerTier
+
+
+@strawberry.input(description="A postal address; every part optional. country: ISO 3166-1 alpha-2.")
+class AddressInput:
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+@strawberry.input(description="A new customer. Contact details are normalized (E.164 phone, lower-case email) and deduplicated.")
+class CreateCustomerInput:
+    name: str
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    company: str | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    address: AddressInput | None = strawberry.UNSET
+    department: str | None = strawberry.field(default=strawberry.UNSET, description="Department code; defaults to yours.")
+    owner: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Agent id; defaults to you.")
+    tags: list[str] | None = strawberry.UNSET
+    custom: JSON | None = strawberry.UNSET
+    segment: CustomerSegment | None = strawberry.field(default=strawberry.UNSET, description="When absent, classification rules decide.")
+    tier: CustomerTier | None = strawberry.UNSET
+
+
+@strawberry.input(description="Changes to a customer: only the fields given change; null clears an optional field.")
+class UpdateCustomerInput:
+    name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    company: str | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    address: AddressInput | None = strawberry.UNSET
+    owner: strawberry.ID | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    custom: JSON | None = strawberry.UNSET
+    segment: CustomerSegment | None = strawberry.UNSET
+    tier: CustomerTier | None = strawberry.UNSET
+    department: str | None = strawberry.UNSET
+
+
+_ADDRESS_KEYS = {"line1": "line1", "line2": "line2", "city": "city", "region": "region", "postal_code": "postalCode", "country": "country"}
+
+
+def given(data: Any) -> dict[str, Any]:
+    """The fields the client sent (UNSET ones left out), with ids and enums turned into domain values."""
+    out: dict[str, Any] = {}
+    for name, value in vars(data).items():
+        if value is strawberry.UNSET:
+            continue
+        if name == "address" and value is not None:
+            value = {_ADDRESS_KEYS[k]: v for k, v in vars(value).items() if v is not strawberry.UNSET}
+        elif name == "owner" and value is not None:
+            value = input_id(value, "Agent", "input", "owner")
+        elif name in ("segment", "tier") and value is not None:
+            value = value.value
+        out[name] = value
+    if "name" in out and out["name"] is None:
+        out["name"] = ""  # null name is REQUIRED, reported by the data-entry standard
+    return out

@@ -1,0 +1,1 @@
+"""Interactions: types, filters, queries, inputs, mutations and loaders."""

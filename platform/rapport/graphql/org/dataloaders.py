@@ -1,0 +1,35 @@
+"""Per-request loaders for agents and departments (one query per batch, whatever the page size)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from rapport import models
+
+
+async def _agents(ids: Sequence[int]) -> list[models.Agent | None]:
+    rows = {row.id: row for row in await models.Agent.filter(id__in=set(ids))}
+    return [rows.get(i) for i in ids]
+
+
+async def _departments(ids: Sequence[int]) -> list[models.Department | None]:
+    rows = {row.id: row for row in await models.Department.filter(id__in=set(ids))}
+    return [rows.get(i) for i in ids]
+
+
+def agent_by_id(info: strawberry.Info) -> DataLoader[int, models.Agent | None]:
+    return info.context.loader("AgentByIdLoader", lambda: DataLoader(load_fn=_agents))
+
+
+def department_by_id(info: strawberry.Info) -> DataLoader[int, models.Department | None]:
+    return info.context.loader("DepartmentByIdLoader", lambda: DataLoader(load_fn=_departments))
+
+
+async def department_codes(info: strawberry.Info) -> dict[int, str]:
+    """Every department's code by id, read once per request (departments are few)."""
+    if "department_codes" not in info.context.loaders:
+        info.context.loaders["department_codes"] = dict(await models.Department.all().values_list("id", "code"))
+    return info.context.loaders["department_codes"]

@@ -1,0 +1,198 @@
+"""Customer operations: create, update, soft delete and merge, each in one transaction with its audit entry.
+
+Authorization: the caller passes the actor's permission plan. A customer outside the plan's read scope
+is reported exactly as a missing one (NOT_FOUND); one that is readable but not changeable is FORBIDDEN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from rapport.authz.plan import PermissionPlan
+from rapport.authz.sql import row_filter
+from rapport.models import Agent, Customer, CustomerSegment, CustomerTier, Department, Interaction, Ticket
+from rapport.services import audit
+from rapport.services.customer_input import normalize_customer_fields
+from rapport.services.errors import DomainError, ErrorCode, Problem
+from rapport.settings import Settings
+
+RESOURCE = "customer"
+
+
+def _not_found(path: Sequence[str] = ("id",)) -> DomainError:
+    return DomainError.single(ErrorCode.NOT_FOUND, "customer not found", path)
+
+
+def live_customers() -> Any:
+    return Customer.filter(deleted_at__isnull=True)
+
+
+async def customer_in_scope(
+    plan: PermissionPlan, customer_id: int, action: str, conn: BaseDBAsyncClient | None = None, path: Sequence[str] = ("id",)
+) -> Customer:
+    """The live customer if the plan lets the actor do ``action`` on it; NOT_FOUND / FORBIDDEN otherwise."""
+    readable = await row_filter(plan, RESOURCE, "read")
+    query = live_customers().filter(id=customer_id)
+    if conn is not None:
+        query = query.using_db(conn)
+    if readable is None or (customer := await query.filter(readable).first()) is None:
+        raise _not_found(path)
+    if action != "read":
+        allowed = await row_filter(plan, RESOURCE, action)
+        if allowed is None or not await live_customers().filter(Q(id=customer_id) & allowed).using_db(conn).exists():
+            raise DomainError.single(ErrorCode.FORBIDDEN, f"you may not {action} this customer", path)
+    return customer
+
+
+async def _check_duplicates(conn: BaseDBAsyncClient, values: Mapping[str, Any], exclude_id: int | None) -> None:
+    problems = []
+    for field in ("email", "phone"):
+        value = values.get(field)
+        if not value:
+            continue
+        other = live_customers().using_db(conn).filter(**{field: value})
+        if exclude_id is not None:
+            other = other.exclude(id=exclude_id)
+        existing = await other.first().values_list("id", flat=True)
+        if existing is not None:
+            from rapport.graphql.core.ids import to_global_id  # the id is all we disclose
+
+            problems.append(
+                Problem(ErrorCode.DUPLICATE, f"{field} is already used by customer {to_global_id('Customer', existing)}", ("input", field))
+            )
+    if problems:
+        raise DomainError(problems)
+
+
+async def _resolve_department(plan: PermissionPlan, code: str | None) -> Department:
+    code = code or plan.actor.department
+    if not code:
+        raise DomainError.single(ErrorCode.REQUIRED, "department is required (you belong to none)", ("input", "department"))
+    department = await Department.get_or_none(code=code)
+    if department is None:
+        raise DomainError.single(ErrorCode.INVALID, f"department {code!r} does not exist", ("input", "department"))
+    return department
+
+
+async def _resolve_owner(owner_id: int | None) -> int | None:
+    if owner_id is None:
+        return None
+    if not await Agent.exists(id=owner_id):
+        raise DomainError.single(ErrorCode.INVALID, "owner is not an agent", ("input", "owner"))
+    return owner_id
+
+
+def _classification_reasons(actor_subject: str, given: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    reasons = []
+    for key in ("segment", "tier"):
+        if given.get(key) is not None:
+            reasons.append({"rule": f"manual.{key}", "plugin": "rapport", "explanation": f"{key} set by {actor_subject}"})
+        else:
+            reasons.append({"rule": f"default.{key}", "plugin": "rapport", "explanation": f"new customers start with {key} POTENTIAL"})
+    return {"classifiedAt": now.isoformat(), "reasons": reasons}
+
+
+async def create_customer(plan: PermissionPlan, data: Mapping[str, Any], settings: Settings, request_id: str | None = None) -> Customer:
+    values = normalize_customer_fields(data, settings.default_phone_region, creating=True)
+    department = await _resolve_department(plan, data.get("department"))
+    if not plan.allows(RESOURCE, "create", department.code):
+        raise DomainError.single(ErrorCode.FORBIDDEN, f"you may not create customers in {department.code}", ("input", "department"))
+    owner_id = await _resolve_owner(data.get("owner"))
+    if owner_id is None and "owner" not in data:
+        owner_id = plan.actor.agent_id
+    now = datetime.now(UTC)
+    values.setdefault("segment", CustomerSegment.POTENTIAL)
+    values.setdefault("tier", CustomerTier.POTENTIAL)
+    values["classification"] = _classification_reasons(plan.actor.subject, data, now)
+    async with in_transaction() as conn:
+        await _check_duplicates(conn, values, None)
+        try:
+            customer = await Customer.create(using_db=conn, department=department, owner_id=owner_id, **values)
+        except IntegrityError:  # a concurrent create took the email or phone between check and insert
+            raise DomainError.single(ErrorCode.DUPLICATE, "email or phone was just taken by another customer", ("input",)) from None
+        await audit.record(conn, plan.actor, "customer.create", RESOURCE, customer.id, values.keys(), request_id=request_id)
+    return customer
+
+
+async def update_customer(
+    plan: PermissionPlan, customer_id: int, data: Mapping[str, Any], settings: Settings,
+    expected_version: int | None = None, request_id: str | None = None,
+) -> Customer:
+    values = normalize_customer_fields(data, settings.default_phone_region, creating=False)
+    if "department" in data and data["department"] is not None:
+        department = await _resolve_department(plan, data["department"])
+        if not plan.allows(RESOURCE, "create", department.code):
+            raise DomainError.single(ErrorCode.FORBIDDEN, f"you may not move customers to {department.code}", ("input", "department"))
+        values["department_id"] = department.id
+    if "owner" in data:
+        values["owner_id"] = await _resolve_owner(data["owner"])
+    async with in_transaction() as conn:
+        current = await customer_in_scope(plan, customer_id, "update", conn)
+        if expected_version is not None and current.version != expected_version:
+            raise DomainError.single(ErrorCode.CONFLICT, f"customer changed meanwhile (version {current.version}, expected {expected_version})", ("expectedVersion",))
+        await _check_duplicates(conn, values, customer_id)
+        changed = [key for key, value in values.items() if getattr(current, key) != value]
+        version_guard = Q(id=customer_id, version=current.version)
+        try:
+            updated = await Customer.filter(version_guard).using_db(conn).update(
+                **values, version=F("version") + 1, updated_at=datetime.now(UTC)
+            )
+        except IntegrityError:
+            raise DomainError.single(ErrorCode.DUPLICATE, "email or phone was just taken by another customer", ("input",)) from None
+        if updated == 0:  # another writer bumped the version between our read and this update
+            raise DomainError.single(ErrorCode.CONFLICT, "customer changed meanwhile: reload and retry", ("expectedVersion",))
+        await audit.record(conn, plan.actor, "customer.update", RESOURCE, customer_id, changed, request_id=request_id)
+        return await Customer.get(id=customer_id).using_db(conn)
+
+
+async def delete_customer(plan: PermissionPlan, customer_id: int, request_id: str | None = None) -> Customer:
+    """Soft delete: the row stays (with its history) but no read or list shows it again."""
+    async with in_transaction() as conn:
+        current = await customer_in_scope(plan, customer_id, "delete", conn)
+        now = datetime.now(UTC)
+        updated = await Customer.filter(id=customer_id, version=current.version).using_db(conn).update(
+            deleted_at=now, version=F("version") + 1, updated_at=now
+        )
+        if updated == 0:
+            raise DomainError.single(ErrorCode.CONFLICT, "customer changed meanwhile: reload and retry", ("id",))
+        await audit.record(conn, plan.actor, "customer.delete", RESOURCE, customer_id, ["deleted_at"], request_id=request_id)
+        return await Customer.get(id=customer_id).using_db(conn)
+
+
+async def merge_customers(
+    plan: PermissionPlan, survivor_id: int, duplicate_ids: Sequence[int], request_id: str | None = None
+) -> tuple[Customer, list[int]]:
+    """Move the duplicates' interactions and tickets to the survivor, then soft-delete the duplicates."""
+    duplicates = list(dict.fromkeys(duplicate_ids))
+    if not duplicates:
+        raise DomainError.single(ErrorCode.REQUIRED, "name at least one duplicate", ("duplicates",))
+    if survivor_id in duplicates:
+        raise DomainError.single(ErrorCode.INVALID, "the survivor cannot also be a duplicate", ("duplicates",))
+    async with in_transaction() as conn:
+        survivor = await customer_in_scope(plan, survivor_id, "update", conn, ("survivor",))
+        rows = [await customer_in_scope(plan, d, "delete", conn, ("duplicates", str(i))) for i, d in enumerate(duplicates)]
+        now = datetime.now(UTC)
+        await Interaction.filter(customer_id__in=duplicates).using_db(conn).update(customer_id=survivor_id)
+        await Ticket.filter(customer_id__in=duplicates).using_db(conn).update(customer_id=survivor_id)
+        tags = list(dict.fromkeys([*survivor.tags, *(t for row in rows for t in row.tags)]))
+        last = max((r.last_interaction_at for r in [survivor, *rows] if r.last_interaction_at), default=None)
+        fill = {f: next((getattr(r, f) for r in rows if getattr(r, f)), None) for f in ("company", "title") if not getattr(survivor, f)}
+        await Customer.filter(id__in=duplicates).using_db(conn).update(
+            deleted_at=now, merged_into_id=survivor_id, version=F("version") + 1, updated_at=now
+        )
+        await Customer.filter(id=survivor_id).using_db(conn).update(
+            tags=tags, last_interaction_at=last, version=F("version") + 1, updated_at=now, **{k: v for k, v in fill.items() if v}
+        )
+        await audit.record(conn, plan.actor, "customer.merge", RESOURCE, survivor_id, ["tags", "last_interaction_at", *fill],
+                           data={"merged": duplicates}, request_id=request_id)
+        for duplicate in duplicates:
+            await audit.record(conn, plan.actor, "customer.merged_into", RESOURCE, duplicate, ["deleted_at", "merged_into"],
+                               data={"survivor": survivor_id}, request_id=request_id)
+        return await Customer.get(id=survivor_id).using_db(conn), duplicates
