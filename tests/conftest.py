@@ -66,9 +66,14 @@ async def orm(database_url: str) -> AsyncIterator[None]:
 @pytest.fixture
 async def db(orm: None) -> AsyncIterator[None]:
     """Empty tables for the test (emptied before, so a failed test leaves evidence behind)."""
+    from rapport.authz.enforcer import set_engine
+    from rapport.authz.sql import forget_departments
     from tests.support.database import empty_all_tables
 
     await empty_all_tables(connections.get("default"))
+    # Emptied tables restart ids and versions: cached policies or department ids would lie.
+    set_engine(None)
+    forget_departments()
     yield
 
 

@@ -69,6 +69,15 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(migrate(settings))
     summary = run_with_database(settings, seed_demo)
     _print_seed(summary)
+    run_with_database(settings, _seed_policy)
+
+
+async def _seed_policy() -> None:
+    """The access rules live in the database; a new database starts from policies/policy.csv."""
+    from rapport.authz.store import seed_default_policy
+
+    if await seed_default_policy():
+        print("access policy seeded from policies/policy.csv")
 
 
 def _print_seed(summary: Any) -> None:
@@ -92,6 +101,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         from rapport.services.demo_data import seed_demo
 
         _print_seed(run_with_database(settings, seed_demo))
+    run_with_database(settings, _seed_policy)
     host = args.host or settings.host
     port = args.port or settings.port
     ide = " (GraphiQL in a browser)" if settings.graphiql_enabled else ""

@@ -205,3 +205,14 @@ async def test_concurrent_changes_get_distinct_versions(seeded) -> None:
     versions = await asyncio.gather(*(store.add_rule(rule, by="cli:t") for rule in rules))
     assert sorted(versions) == list(range(2, 10))
     assert sorted(await PolicyChange.all().values_list("version", flat=True)) == list(range(1, 10))
+
+
+async def test_a_security_admin_cannot_grant_roles_to_themselves(seeded) -> None:
+    await make_agent("sec@example.com", None, roles=("security-admin@*",))
+    me = await actor_for_agent((await make_agent("other@example.com", None)).id)
+    security = await actor_for_agent((await __import__("rapport.models", fromlist=["Agent"]).Agent.get(email="sec@example.com")).id)
+    with pytest.raises(DomainError) as refused:
+        await store.grant_role("user:sec@example.com", "admin@*", by=security)
+    assert refused.value.problems[0].code is ErrorCode.FORBIDDEN
+    assert not await PolicyRule.filter(ptype="g", v0="user:sec@example.com", v1="role:admin").exists()
+    assert me is not None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rapport.graphql.core.ids import to_global_id
-from rapport.models import Customer, Department, Ticket, TicketActivity
+from rapport.models import Customer, Department, Interaction, Ticket, TicketActivity
 from tests.support.graphql import gql
 from tests.support.personas import cast
 from tests.support.sql_count import count_statements
@@ -303,12 +303,35 @@ async def test_security_admins_see_no_tickets(http, people) -> None:
     assert [e["code"] for e in result["errors"]] == ["FORBIDDEN"]
 
 
-async def test_ticket_by_number(http, people) -> None:
+async def test_ticket_by_number_or_node_id(http, people) -> None:
     ticket = (await open_ticket(http, people["sales"].headers, await customer_in("sales")))["ticket"]
     query = "query($n: String, $id: ID) { ticket(number: $n, id: $id) { id } }"
     assert (await call(http, query, people["sales"].headers, "ticket", n=" t-000001 "))["id"] == ticket["id"]
     assert await call(http, query, people["sales"].headers, "ticket", n="T-000002") is None
     assert await call(http, query, people["sales"].headers, "ticket", n="T-000001", id=gid("Ticket", 99)) is None
+    node = await call(http, "query($id: ID!) { node(id: $id) { ... on Ticket { number } } }", people["sales"].headers, "node", id=ticket["id"])
+    assert node == {"number": "T-000001"}
+
+
+async def test_ticket_lists_the_interactions_logged_on_it(http, people) -> None:
+    customer = await customer_in("sales")
+    ticket = (await open_ticket(http, people["sales"].headers, customer))["ticket"]
+    row = await Ticket.first()
+    now = datetime.now(UTC)
+    for i in range(3):
+        await Interaction.create(customer=customer, ticket=row if i else None, channel="call", direction="outbound",
+                                 subject=f"call {i}", occurred_at=now + timedelta(minutes=i))
+    shown = await call(http, "query($id: ID!) { ticket(id: $id) { interactions(first: 5) { totalCount nodes { subject } } } }",
+                       people["sales"].headers, "ticket", id=ticket["id"])
+    assert shown["interactions"]["totalCount"] == 2
+    assert {n["subject"] for n in shown["interactions"]["nodes"]} == {"call 1", "call 2"}
+
+
+async def test_a_bad_id_in_a_nested_filter_is_one_error(http, people) -> None:
+    for i in range(3):
+        await customer_in("sales", f"C{i}")
+    body = (await gql(http, '{ customers { nodes { tickets(where: {customer: {eq: "bad"}}) { totalCount } } } }', people["sales"].headers)).json()
+    assert len(body["errors"]) == 1 and "not a Customer id" in body["errors"][0]["message"]
 
 
 # ---------------------------------------------------------------- filters, sorting, paging
@@ -445,7 +468,7 @@ async def test_id_customer_assignee_and_time_filters(http, people) -> None:
     for where, expected in cases:
         body = (await gql(http, LIST, people["lead"].headers, where=where, first=50)).json()
         assert "errors" not in body, (where, body)
-        assert {int(__import__("base64").b64decode(n["id"]).decode().split(":")[1]) for n in body["data"]["tickets"]["nodes"]} == expected, where
+        assert {n["id"] for n in body["data"]["tickets"]["nodes"]} == {gid("Ticket", pk) for pk in expected}, where
 
 
 # ---------------------------------------------------------------- query cost

@@ -33,8 +33,8 @@ from casbin.util.builtin_operators import key_match
 from tortoise import connections
 
 from rapport.authz.adapter import Row, load_rows
-from rapport.authz.model import ANY, action_covers, model_text, scope_covers
-from rapport.authz.rules import ROLE_PREFIX, Assignment, FieldGroup, Policy, Rule, line_from_values
+from rapport.authz.model import action_covers, model_text, scope_covers
+from rapport.authz.rules import Policy, Rule, line_from_values
 from rapport.services.counters import POLICY_VERSION, current_value
 
 if TYPE_CHECKING:
@@ -266,9 +266,13 @@ class PolicyEngine:
         return self._compiled.version if self._compiled else None
 
     def use(self, compiled: CompiledPolicy) -> None:
-        """Install a build (tests, ``rapport policy test --file``); plans are dropped."""
+        """Install a build (tests, ``rapport policy test --file``); plans and the department-id cache of
+        :mod:`rapport.authz.sql` are dropped."""
+        from rapport.authz.sql import forget_departments
+
         self._compiled = compiled
         self._plans.clear()
+        forget_departments()
         self._checked_at = time.monotonic()
         self._stale = False
 
@@ -341,24 +345,3 @@ def set_engine(engine: PolicyEngine | None) -> None:
     """Replace (or with None, forget) the process-wide engine: tests, and a fresh database."""
     global _engine
     _engine = engine
-
-
-def role_subject(role: str) -> str:
-    return role if role.startswith(ROLE_PREFIX) else ROLE_PREFIX + role
-
-
-__all__ = [
-    "ANY",
-    "Assignment",
-    "CompiledPolicy",
-    "FieldGroup",
-    "PolicyEngine",
-    "Verdict",
-    "build_fast_enforcer",
-    "build_plain_enforcer",
-    "get_engine",
-    "load_compiled",
-    "read_version",
-    "role_subject",
-    "set_engine",
-]

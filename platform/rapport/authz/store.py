@@ -220,6 +220,9 @@ async def grant_role(subject: str, grant: RoleGrant | str, *, by: By) -> int:
         line = _assignment(subject, grant)
     except ValueError as exc:
         raise DomainError.single(ErrorCode.INVALID, str(exc), ("role",)) from None
+    if isinstance(by, Actor) and by.subject == subject:
+        # Separation of duties: whoever edits the policy must not be able to raise their own access.
+        raise DomainError.single(ErrorCode.FORBIDDEN, "you cannot grant roles to yourself", ("subject",))
     return await _add_line(line, by=by, change="grant_role")
 
 

@@ -7,7 +7,7 @@ from enum import Enum
 import strawberry
 from tortoise.expressions import Q
 
-from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, combine, id_q, ordered_q
+from rapport.graphql.core.filters import DateTimeFilter, IDFilter, IntFilter, SortDirection, combine, id_q, ordered_q
 from rapport.graphql.core.pagination import SortKey
 from rapport.graphql.interactions.types import InteractionChannel, InteractionDirection
 
@@ -23,6 +23,7 @@ class InteractionFilter:
     channel: list[InteractionChannel] | None = None
     direction: InteractionDirection | None = None
     occurred_at: DateTimeFilter | None = None
+    duration_seconds: IntFilter | None = strawberry.field(default=None, description="Length of calls and meetings, in seconds.")
     search: str | None = strawberry.field(default=None, description="Subject or body contains this text (ignoring case).")
 
 
@@ -63,6 +64,8 @@ def interaction_q(where: InteractionFilter | None) -> Q:
             q &= Q(direction=f.direction.value)
         if f.occurred_at:
             q &= ordered_q("occurred_at", f.occurred_at, "where.occurredAt")
+        if f.duration_seconds:
+            q &= ordered_q("duration_seconds", f.duration_seconds, "where.durationSeconds")
         if f.search:
             text = f.search.strip()
             q &= Q(subject__icontains=text) | Q(body__icontains=text)

@@ -1,0 +1,1 @@
+"""Tickets: types, filters, queries, mutations and loaders."""

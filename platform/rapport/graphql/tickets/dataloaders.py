@@ -7,6 +7,7 @@ different arguments in one query gets its own loader.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -82,6 +83,10 @@ def tickets_by_customer(
         ordering = ordering_from(order_by, SORT_KEYS, DEFAULT_ORDER)
         return nested_connection_loader(base, "customer_id", ordering, PageRequest(first, after), Ticket.from_model)
 
+    from rapport.graphql.core.annotations import Annotations
+    from rapport.graphql.tickets.filters import ticket_q
+
+    ticket_q(where, {}, Annotations(), datetime.now(UTC))  # a bad id in the filter is one error, not one per customer
     orders = [(o.field.value, o.direction.value) for o in order_by or []]
     return info.context.loader(f"TicketsByCustomerLoader:{_signature(first, after, where, orders)}", factory)
 

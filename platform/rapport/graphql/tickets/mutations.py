@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
 
@@ -34,7 +35,7 @@ async def _payload(change: Awaitable[TicketRow]) -> TicketPayload:
     return TicketPayload(ticket=Ticket.from_model(row))
 
 
-async def _attempt(info: strawberry.Info, id: strawberry.ID, operation, *args) -> TicketPayload:  # noqa: ANN001
+async def _attempt(info: strawberry.Info, id: strawberry.ID, operation: Callable[..., Awaitable[TicketRow]], *args: Any) -> TicketPayload:
     """Run ``operation(plan, ticket pk, *args, request_id=...)``; a malformed id is INVALID like a domain error."""
     try:
         pk = input_id(id, "Ticket", "id")
