@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,6 +21,9 @@ from rapport.settings import Settings, load_settings
 from rapport.web.body_limit import BodySizeLimitMiddleware
 from rapport.web.health import healthz
 from rapport.web.request_id import RequestIdMiddleware
+
+if TYPE_CHECKING:
+    from rapport.authz.notifier import PolicyNotifier
 
 GRAPHQL_PATH = "/graphql"
 
@@ -39,9 +43,12 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_database:
             await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+        notifier = await _start_policy_notifier(settings)
         try:
             yield
         finally:
+            if notifier is not None:
+                await notifier.stop()
             if manage_database:
                 await Tortoise.close_connections()
 
@@ -59,6 +66,19 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     )
     app.state.settings = settings
     return app
+
+
+async def _start_policy_notifier(settings: Settings) -> PolicyNotifier | None:
+    """Policy changes of other processes: the version poll always, the redis notifier when configured."""
+    from rapport.authz.enforcer import get_engine
+    from rapport.authz.notifier import PolicyNotifier
+
+    get_engine().poll_interval = settings.policy_poll_interval
+    if not settings.redis_url:
+        return None  # embedded: one process, and the store invalidates its engine itself
+    notifier = PolicyNotifier(settings.redis_url)
+    await notifier.start()
+    return notifier
 
 
 def app_factory() -> Starlette:

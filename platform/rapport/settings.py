@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     graphiql: bool | None = None  # None: on in development, off in production
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)
+    # Seconds between checks of the stored policy version (the safety net under the redis notifier):
+    # a policy change reaches every process within this time even when a redis message is lost.
+    policy_poll_interval: float = Field(default=0.5, gt=0, le=3600)
 
     @field_validator("database_url")
     @classmethod

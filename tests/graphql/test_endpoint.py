@@ -127,3 +127,20 @@ async def test_unexpected_errors_are_masked_with_a_request_id_that_is_logged(db,
     assert request_id == response.headers["x-request-id"]
     logged = capsys.readouterr()
     assert request_id in logged.out + logged.err and "hunter2" in logged.out + logged.err
+
+
+async def test_queries_deeper_than_ten_levels_are_rejected_before_execution(db, http, settings) -> None:
+    from tests.support.personas import cast
+
+    headers = (await cast(settings))["lead"].headers
+
+    def nest(levels: int) -> str:
+        inner = "name"
+        for _ in range(levels):
+            inner = f"tickets(first: 1) {{ nodes {{ customer {{ {inner} }} }} }}"
+        return f"{{ customers(first: 1) {{ nodes {{ {inner} }} }} }}"
+
+    fine = (await gql(http, nest(2), headers)).json()  # depth 9
+    assert "errors" not in fine, fine
+    deep = (await gql(http, nest(3), headers)).json()  # depth 12
+    assert deep.get("data") is None and "exceeds maximum operation depth" in deep["errors"][0]["message"]

@@ -245,10 +245,15 @@ async def load_compiled(conn: Any | None = None) -> CompiledPolicy:
     return CompiledPolicy.from_rows(rows, version)
 
 
+DEFAULT_POLL_INTERVAL = 0.5
+"""Seconds between version checks (``RAPPORT_POLICY_POLL_INTERVAL``): one indexed SELECT at most twice a
+second per process, and a change reaches every process within a second even when no notifier runs."""
+
+
 class PolicyEngine:
     """The current policy of this process, rebuilt when the stored version changes."""
 
-    def __init__(self, *, poll_interval: float = 2.0, plan_cache_size: int = 1024) -> None:
+    def __init__(self, *, poll_interval: float = DEFAULT_POLL_INTERVAL, plan_cache_size: int = 1024) -> None:
         self.poll_interval = poll_interval
         self.plan_cache_size = plan_cache_size
         self._compiled: CompiledPolicy | None = None

@@ -22,6 +22,8 @@ from rapport.graphql.interactions.queries import InteractionQuery
 from rapport.graphql.masking import MaskUnexpectedErrors
 from rapport.graphql.node import NodeQuery
 from rapport.graphql.org.queries import OrgQuery
+from rapport.graphql.policies.mutations import PolicyMutation
+from rapport.graphql.policies.queries import PolicyQuery
 from rapport.graphql.redactions import ReportRedactions
 from rapport.graphql.tickets.mutations import TicketMutation
 from rapport.graphql.tickets.queries import TicketQuery
@@ -34,12 +36,12 @@ MAX_TOKENS = 5000
 
 
 @strawberry.type
-class Query(NodeQuery, ViewerQuery, OrgQuery, CustomerQuery, InteractionQuery, TicketQuery):
+class Query(NodeQuery, ViewerQuery, OrgQuery, CustomerQuery, InteractionQuery, TicketQuery, PolicyQuery):
     """The root query type."""
 
 
 @strawberry.type
-class Mutation(CustomerMutation, InteractionMutation, TicketMutation):
+class Mutation(CustomerMutation, InteractionMutation, TicketMutation, PolicyMutation):
     """The root mutation type."""
 
 

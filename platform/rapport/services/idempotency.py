@@ -22,6 +22,14 @@ from rapport.services.errors import DomainError, ErrorCode
 
 T = TypeVar("T")
 KEY_MAX = 200
+SCOPE_MAX = 200  # the column's length
+
+
+def stored_scope(scope: str) -> str:
+    """The scope as stored: long ones (an actor's email may be 320 characters) keep a readable head and a hash."""
+    if len(scope) <= SCOPE_MAX:
+        return scope
+    return f"{scope[:SCOPE_MAX - 65]}#{hashlib.sha256(scope.encode()).hexdigest()}"
 
 
 def request_hash(payload: Mapping[str, Any]) -> str:
@@ -44,6 +52,7 @@ async def run_once(
     if not key.strip() or len(key) > KEY_MAX:
         raise DomainError.single(ErrorCode.INVALID, f"idempotencyKey must be 1 to {KEY_MAX} characters", ("input", "idempotencyKey"))
     digest = request_hash(payload)
+    scope = stored_scope(scope)
     for _ in range(3):
         existing = await IdempotencyRecord.get_or_none(scope=scope, key=key)
         if existing is not None and existing.entity_id is not None:

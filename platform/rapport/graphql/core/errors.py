@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
 from graphql import GraphQLError
 
@@ -21,6 +23,11 @@ class UserError:
 @strawberry.type(description="A problem with one input field (or the whole input when path is null).")
 class FieldError(UserError):
     pass
+
+
+def forbidden(payload: type) -> Callable[[], object]:
+    """The payload a mutation returns when the gate refuses it (see graphql.gate.secured)."""
+    return lambda: payload(errors=[FieldError(message="you may not do this", path=None, code=DomainErrorCode.FORBIDDEN)])
 
 
 def field_errors(error: DomainError) -> list[FieldError]:

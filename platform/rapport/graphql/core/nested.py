@@ -25,12 +25,12 @@ from rapport.graphql.core.pagination import (
 NodeT = TypeVar("NodeT")
 
 
-def _window_order(keys: Sequence[tuple[Any, bool]]) -> str:
+def _window_order(keys: Sequence[tuple[Any, bool]], table: str) -> str:
     terms = []
     for key, desc in keys:
         if key.nullable:
-            terms.append(f"CASE WHEN {key.reference} IS NULL THEN 1 ELSE 0 END ASC")
-        terms.append(f'{key.reference} {"DESC" if desc else "ASC"}')
+            terms.append(f"CASE WHEN {key.reference(table)} IS NULL THEN 1 ELSE 0 END ASC")
+        terms.append(f'{key.reference(table)} {"DESC" if desc else "ASC"}')
     return ", ".join(terms)
 
 
@@ -56,7 +56,8 @@ def nested_connection_loader(
             scoped = scoped.filter(_after_q(keys, _decode(page.after, ordering, keys), False))
         by_parent: dict[int, list[Any]] = defaultdict(list)
         if size:
-            window = RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{parent_column}" ORDER BY {_window_order(keys)})')
+            table = qs.model._meta.db_table
+            window = RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{table}"."{parent_column}" ORDER BY {_window_order(keys, table)})')
             numbered = scoped.annotate(_rn=window).values("id", "_rn")
             numbered._choose_db_if_not_chosen()
             numbered._make_query()

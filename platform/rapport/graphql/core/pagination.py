@@ -42,10 +42,9 @@ class SortKey:
     nullable: bool = False
     sql: str | None = None
 
-    @property
-    def reference(self) -> str:
-        """The key in raw SQL: the quoted column, or the expression in parentheses."""
-        return f"({self.sql})" if self.sql else f'"{self.column}"'
+    def reference(self, table: str) -> str:
+        """The key in raw SQL: the table-qualified column (unambiguous under joins), or the expression."""
+        return f"({self.sql})" if self.sql else f'"{table}"."{self.column}"'
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,8 @@ def _typed(key: SortKey, value: Any) -> Any:
 
 def _annotated(qs: QuerySet, keys: list[tuple[SortKey, bool]]) -> QuerySet:
     expressions = {k.column: RawSQL(k.sql) for k, _ in keys if k.sql}
-    flags = {flag_alias(k.column): RawSQL(f"CASE WHEN {k.reference} IS NULL THEN 1 ELSE 0 END") for k, _ in keys if k.nullable}
+    table = qs.model._meta.db_table
+    flags = {flag_alias(k.column): RawSQL(f"CASE WHEN {k.reference(table)} IS NULL THEN 1 ELSE 0 END") for k, _ in keys if k.nullable}
     return qs.annotate(**expressions, **flags) if expressions or flags else qs
 
 

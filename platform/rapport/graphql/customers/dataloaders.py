@@ -14,6 +14,19 @@ from rapport.authz.sql import row_filter
 OPEN_STATUSES = ("new", "open", "pending")
 
 
+def readable_customer_by_id(info: strawberry.Info) -> DataLoader[int, models.Customer | None]:
+    """CustomerByIdLoader: live customers the viewer may read (None for the others), for every type
+    that points at a customer (interactions, tickets)."""
+
+    async def load(ids: Sequence[int]) -> list[models.Customer | None]:
+        from rapport.graphql.customers.queries import readable_customers
+
+        rows = {row.id: row for row in await (await readable_customers(info)).filter(id__in=set(ids))}
+        return [rows.get(i) for i in ids]
+
+    return info.context.loader("CustomerByIdLoader", lambda: DataLoader(load_fn=load))
+
+
 def open_ticket_count(info: strawberry.Info) -> DataLoader[int, int]:
     """OpenTicketCountByCustomerLoader: counts only the tickets the viewer may read."""
 

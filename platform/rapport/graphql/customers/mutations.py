@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
-from rapport.graphql.core.errors import FieldError, field_errors
+from rapport.graphql.core.errors import FieldError, field_errors, forbidden
 from rapport.graphql.core.ids import input_id, to_global_id
 from rapport.graphql.customers.inputs import CreateCustomerInput, UpdateCustomerInput, given
 from rapport.graphql.customers.types import Customer
 from rapport.graphql.gate import secured
 from rapport.services import customers as service
-from rapport.services.errors import DomainError, ErrorCode
+from rapport.services.errors import DomainError
 
 
 @strawberry.type
@@ -26,13 +26,9 @@ class MergeCustomersPayload:
     errors: list[FieldError] = strawberry.field(default_factory=list)
 
 
-def _forbidden(payload: type) -> object:
-    return lambda: payload(errors=[FieldError(message="you may not do this", path=None, code=ErrorCode.FORBIDDEN)])
-
-
 @strawberry.type
 class CustomerMutation:
-    @strawberry.mutation(extensions=[secured("customer", "create", _forbidden(CustomerPayload))])
+    @strawberry.mutation(extensions=[secured("customer", "create", forbidden(CustomerPayload))])
     async def create_customer(self, info: strawberry.Info, input: CreateCustomerInput) -> CustomerPayload:
         try:
             row = await service.create_customer(await info.context.plan(), given(input), info.context.settings, info.context.request_id)
@@ -42,7 +38,7 @@ class CustomerMutation:
 
     @strawberry.mutation(
         description="Change a customer. With expectedVersion, a stale version gives CONFLICT and changes nothing.",
-        extensions=[secured("customer", "update", _forbidden(CustomerPayload))],
+        extensions=[secured("customer", "update", forbidden(CustomerPayload))],
     )
     async def update_customer(
         self, info: strawberry.Info, id: strawberry.ID, input: UpdateCustomerInput, expected_version: int | None = None
@@ -58,7 +54,7 @@ class CustomerMutation:
 
     @strawberry.mutation(
         description="Move the duplicates' interactions and tickets to the survivor and soft-delete the duplicates.",
-        extensions=[secured("customer", "update", _forbidden(MergeCustomersPayload))],
+        extensions=[secured("customer", "update", forbidden(MergeCustomersPayload))],
     )
     async def merge_customers(self, info: strawberry.Info, survivor: strawberry.ID, duplicates: list[strawberry.ID]) -> MergeCustomersPayload:
         try:
@@ -71,7 +67,7 @@ class CustomerMutation:
 
     @strawberry.mutation(
         description="Soft delete: the customer disappears from every read; the audit keeps the record.",
-        extensions=[secured("customer", "delete", _forbidden(CustomerPayload))],
+        extensions=[secured("customer", "delete", forbidden(CustomerPayload))],
     )
     async def delete_customer(self, info: strawberry.Info, id: strawberry.ID) -> CustomerPayload:
         try:

@@ -14,18 +14,6 @@ from rapport.graphql.interactions.filters import DEFAULT_ORDER, SORT_KEYS, Inter
 from rapport.graphql.interactions.types import Interaction
 
 
-def readable_customer_by_id(info: strawberry.Info) -> DataLoader[int, models.Customer | None]:
-    """ReadableCustomerByIdLoader: live customers the viewer may read (None otherwise)."""
-
-    async def load(ids: Sequence[int]) -> list[models.Customer | None]:
-        from rapport.graphql.customers.queries import readable_customers
-
-        rows = {row.id: row for row in await (await readable_customers(info)).filter(id__in=set(ids))}
-        return [rows.get(i) for i in ids]
-
-    return info.context.loader("ReadableCustomerByIdLoader", lambda: DataLoader(load_fn=load))
-
-
 def readable_ticket_by_id(info: strawberry.Info) -> DataLoader[int, models.Ticket | None]:
     """ReadableTicketByIdLoader: tickets the viewer may read (None otherwise)."""
 

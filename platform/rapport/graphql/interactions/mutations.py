@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from rapport.graphql.core.errors import FieldError, field_errors
+from rapport.graphql.core.errors import FieldError, field_errors, forbidden
 from rapport.graphql.gate import secured
 from rapport.graphql.interactions.inputs import LogInteractionInput, given
 from rapport.graphql.interactions.types import Interaction
 from rapport.services import interactions as service
-from rapport.services.errors import DomainError, ErrorCode
+from rapport.services.errors import DomainError
 
 
 @strawberry.type
@@ -18,16 +18,12 @@ class InteractionPayload:
     errors: list[FieldError] = strawberry.field(default_factory=list)
 
 
-def _forbidden() -> InteractionPayload:
-    return InteractionPayload(errors=[FieldError(message="you may not do this", path=None, code=ErrorCode.FORBIDDEN)])
-
-
 @strawberry.type
 class InteractionMutation:
     @strawberry.mutation(
         description="Record an interaction with a customer; it moves the customer's lastInteractionAt and an agent's "
         "outbound reply on a ticket stamps the ticket's first response. With idempotencyKey, at most once.",
-        extensions=[secured("interaction", "create", _forbidden)],
+        extensions=[secured("interaction", "create", forbidden(InteractionPayload))],
     )
     async def log_interaction(self, info: strawberry.Info, input: LogInteractionInput) -> InteractionPayload:
         try:

@@ -47,7 +47,7 @@ class Interaction(relay.Node):
 
     @strawberry.field(description="The customer the interaction was with.")
     async def customer(self, info: strawberry.Info) -> Customer:
-        from rapport.graphql.interactions.dataloaders import readable_customer_by_id
+        from rapport.graphql.customers.dataloaders import readable_customer_by_id
 
         row = await readable_customer_by_id(info).load(self.row.customer_id)
         if row is None:  # listed interactions have readable customers; only a concurrent delete gets here

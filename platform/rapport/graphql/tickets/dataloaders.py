@@ -28,18 +28,6 @@ def _signature(*arguments: Any) -> str:
     return orjson.dumps(arguments, default=str).decode()
 
 
-def customer_by_id(info: strawberry.Info) -> DataLoader[int, models.Customer | None]:
-    """CustomerByIdLoader: live customers the viewer may read; None for the others."""
-
-    async def load(ids: Sequence[int]) -> list[models.Customer | None]:
-        from rapport.graphql.customers.queries import readable_customers
-
-        rows = {row.id: row for row in await (await readable_customers(info)).filter(id__in=set(ids))}
-        return [rows.get(i) for i in ids]
-
-    return info.context.loader("CustomerByIdLoader", lambda: DataLoader(load_fn=load))
-
-
 def activities_by_ticket(info: strawberry.Info, first: int | None, after: str | None) -> DataLoader[int, list[Any]]:
     """TicketActivitiesByTicketLoader: each ticket's record in time order, for a page of tickets at once."""
     after_pk = argument_id(after, "TicketActivity", "activities.after") if after is not None else None

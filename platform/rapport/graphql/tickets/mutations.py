@@ -7,24 +7,20 @@ from typing import Any
 
 import strawberry
 
-from rapport.graphql.core.errors import FieldError, field_errors
+from rapport.graphql.core.errors import FieldError, field_errors, forbidden
 from rapport.graphql.core.ids import input_id
 from rapport.graphql.gate import secured
 from rapport.graphql.tickets.inputs import OpenTicketInput, UpdateTicketInput, given
 from rapport.graphql.tickets.types import Ticket, TicketActivityKind, TicketStatus
 from rapport.models import Ticket as TicketRow
 from rapport.services import tickets as service
-from rapport.services.errors import DomainError, ErrorCode
+from rapport.services.errors import DomainError
 
 
 @strawberry.type(description="The ticket as it is after the mutation, or why nothing changed.")
 class TicketPayload:
     ticket: Ticket | None = None
     errors: list[FieldError] = strawberry.field(default_factory=list)
-
-
-def _forbidden() -> TicketPayload:
-    return TicketPayload(errors=[FieldError(message="you may not do this", path=None, code=ErrorCode.FORBIDDEN)])
 
 
 async def _payload(change: Awaitable[TicketRow]) -> TicketPayload:
@@ -48,7 +44,7 @@ async def _attempt(info: strawberry.Info, id: strawberry.ID, operation: Callable
 class TicketMutation:
     @strawberry.mutation(
         description="Open a ticket for a customer you may read. With idempotencyKey, repeating the call opens one ticket.",
-        extensions=[secured("ticket", "create", _forbidden)],
+        extensions=[secured("ticket", "create", forbidden(TicketPayload))],
     )
     async def open_ticket(self, info: strawberry.Info, input: OpenTicketInput) -> TicketPayload:
         try:
@@ -59,7 +55,7 @@ class TicketMutation:
 
     @strawberry.mutation(
         description="Change a ticket. With expectedVersion, a stale version gives CONFLICT and changes nothing.",
-        extensions=[secured("ticket", "update", _forbidden)],
+        extensions=[secured("ticket", "update", forbidden(TicketPayload))],
     )
     async def update_ticket(
         self, info: strawberry.Info, id: strawberry.ID, input: UpdateTicketInput, expected_version: int | None = None
@@ -73,7 +69,7 @@ class TicketMutation:
     @strawberry.mutation(
         description="Move a ticket along the workflow (see TicketStatus); any other move is INVALID_TRANSITION. "
         "With expectedVersion, a stale version gives CONFLICT and changes nothing.",
-        extensions=[secured("ticket", "update", _forbidden)],
+        extensions=[secured("ticket", "update", forbidden(TicketPayload))],
     )
     async def transition_ticket(
         self, info: strawberry.Info, id: strawberry.ID, to: TicketStatus, note: str | None = None, expected_version: int | None = None
@@ -83,7 +79,7 @@ class TicketMutation:
     @strawberry.mutation(
         description="Give a ticket to an active agent of its department (needs `manage` on tickets, except to take it "
         "yourself). `assignee: null` unassigns it; automatic assignment comes later.",
-        extensions=[secured("ticket", "update", _forbidden)],
+        extensions=[secured("ticket", "update", forbidden(TicketPayload))],
     )
     async def assign_ticket(self, info: strawberry.Info, id: strawberry.ID, assignee: strawberry.ID | None = None) -> TicketPayload:
         try:
@@ -95,7 +91,7 @@ class TicketMutation:
     @strawberry.mutation(
         description="Add a COMMENT or a WORK_LOG to the ticket's record (note required, minutesSpent 0..1440). "
         "An agent's first comment is the ticket's first response.",
-        extensions=[secured("ticket", "update", _forbidden)],
+        extensions=[secured("ticket", "update", forbidden(TicketPayload))],
     )
     async def add_ticket_activity(
         self, info: strawberry.Info, id: strawberry.ID, kind: TicketActivityKind, note: str, minutes_spent: int | None = None
@@ -104,7 +100,7 @@ class TicketMutation:
 
     @strawberry.mutation(
         description="Record the customer's satisfaction (1..5) with a RESOLVED or CLOSED ticket; a new rating replaces the last.",
-        extensions=[secured("ticket", "update", _forbidden)],
+        extensions=[secured("ticket", "update", forbidden(TicketPayload))],
     )
     async def rate_ticket(self, info: strawberry.Info, id: strawberry.ID, satisfaction: int, comment: str | None = None) -> TicketPayload:
         return await _attempt(info, id, service.rate, satisfaction, comment)

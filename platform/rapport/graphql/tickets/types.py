@@ -120,10 +120,10 @@ class Ticket(relay.Node):
 
     @strawberry.field
     async def customer(self, info: strawberry.Info) -> Customer:
-        from rapport.graphql.tickets.dataloaders import customer_by_id
+        from rapport.graphql.customers.dataloaders import readable_customer_by_id
 
         # Readable tickets are those of readable live customers: the scoped loader finds it.
-        row = await customer_by_id(info).load(self.row.customer_id)
+        row = await readable_customer_by_id(info).load(self.row.customer_id)
         if row is None:
             raise LookupError(f"customer of ticket {self.row.id} is not readable")
         return Customer.from_model(row)

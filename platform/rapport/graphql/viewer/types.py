@@ -19,3 +19,13 @@ class Viewer:
             return None
         row = await models.Agent.get_or_none(id=self.agent_id)
         return Agent.from_model(row) if row else None
+
+    @strawberry.field(
+        description="Whether you may do ACTION (read, read_masked, create, update, delete, export, manage) on RESOURCE "
+        "(customer, customer.phone, report.churnRate, policy ...) at any scope, or in DEPARTMENT (a code) when given. "
+        "For showing or hiding controls: the API enforces the same answer. Unknown names are an error."
+    )
+    async def can(self, info: strawberry.Info, resource: str, action: str, department: str | None = None) -> bool:
+        from rapport.graphql.viewer.can import can
+
+        return await can(info, resource, action, department)
