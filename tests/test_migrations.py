@@ -111,3 +111,33 @@ async def test_every_model_change_has_a_migration() -> None:
         "the models changed without a migration: run `rapport makemigrations --name <what_changed>` "
         f"(would create {[w.name for w in pending]})"
     )
+
+
+async def _upgrade_with_rows(url: str) -> None:
+    await migrate(url, target="rapport.0003_counters_and_policy_changes")
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        conn = ctx.connections.get("default")
+        now = "2025-01-01 00:00:00+00:00"
+        for statement in (
+            "INSERT INTO departments (id, code, name, created_at) VALUES (1, 'sales', 'Sales', '{now}')",
+            "INSERT INTO customers (id, name, segment, tier, tags, custom, classification, version, department_id, created_at, updated_at) "
+            "VALUES (1, 'Ann', 'existing', 'high', '[]', '{{}}', '{{}}', 1, 1, '{now}', '{now}')",
+            "INSERT INTO tickets (id, number, subject, customer_id, department_id, status, priority, tags, custom, sla_policy, "
+            "first_response_due_at, resolution_due_at, version, created_at, updated_at) VALUES (1, 'T-000001', 'Help', 1, 1, 'open', "
+            "'normal', '[]', '{{}}', 'default', '{now}', '{now}', 1, '{now}', '{now}')",
+        ):
+            await conn.execute_script(statement.format(now=now))
+    await migrate(url)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(url))
+        rows = await ctx.connections.get("default").execute_query_dict("SELECT sla_paused_seconds, escalated_at FROM tickets")
+        assert rows == [{"sla_paused_seconds": 0, "escalated_at": None}]
+
+
+async def test_upgrading_a_database_that_holds_rows_on_sqlite(sqlite_url) -> None:
+    await _upgrade_with_rows(await sqlite_url())
+
+
+async def test_upgrading_a_database_that_holds_rows_on_postgres(postgres_url) -> None:
+    await _upgrade_with_rows(await postgres_url())

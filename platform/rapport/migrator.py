@@ -18,8 +18,10 @@ from rapport.db import APP_LABEL, tortoise_config
 from rapport.settings import Settings
 
 
-async def migrate(settings: Settings | str, progress: Callable[[str], None] | None = None) -> None:
-    """Apply every migration not yet applied to the configured database."""
+async def migrate(
+    settings: Settings | str, progress: Callable[[str], None] | None = None, target: str | None = None
+) -> None:
+    """Apply every migration not yet applied (or up to ``target``, e.g. "rapport.0003_...")."""
 
     def report(event: str, app_label: str, name: str) -> None:
         if progress and event == "apply_done":
@@ -28,7 +30,7 @@ async def migrate(settings: Settings | str, progress: Callable[[str], None] | No
     # An own context: tortoise's migrate() initialises "the current context", and outside one it would
     # bind a new context to the caller's task, shadowing the application's connections afterwards.
     async with TortoiseContext():
-        await tortoise_migrate(config=tortoise_config(settings), progress=report)
+        await tortoise_migrate(config=tortoise_config(settings), progress=report, target=target)
 
 
 async def pending_changes(settings: Settings | str) -> list[MigrationWriter]:

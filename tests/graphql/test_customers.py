@@ -324,3 +324,40 @@ async def test_filtering_on_masked_pii_reveals_nothing(http, people) -> None:
     assert body["data"]["customers"]["totalCount"] == 0
     body = (await gql(http, LIST, people["sales"].headers, where={"email": {"eq": "own@example.com"}}, first=10)).json()
     assert [n["name"] for n in body["data"]["customers"]["nodes"]] == ["Own"]
+
+
+async def test_nested_paths_do_not_reach_a_support_customer_either(http, people) -> None:
+    *_, theirs = await _pair()
+    from datetime import UTC, datetime, timedelta
+
+    from rapport.models import Ticket
+
+    now = datetime.now(UTC)
+    await Interaction.create(customer=theirs, channel="call", direction="inbound", subject="private call", occurred_at=now)
+    await Ticket.create(number="T-000001", subject="private ticket", customer=theirs, department_id=theirs.department_id,
+                        first_response_due_at=now + timedelta(hours=1), resolution_due_at=now + timedelta(hours=4))
+    headers = people["sales"].headers
+    for query in (
+        "{ tickets(first: 50) { totalCount nodes { subject customer { name phone } } } }",
+        "{ interactions(first: 50) { totalCount nodes { subject customer { name } } } }",
+        "{ customers(first: 50) { nodes { name tickets(first: 5) { nodes { subject } } interactions(first: 5) { nodes { subject } } } } }",
+    ):
+        body = (await gql(http, query, headers)).json()
+        assert "errors" not in body, body
+        assert "Theirs" not in str(body) and "private" not in str(body), query
+
+
+async def test_an_api_key_never_exceeds_its_own_roles(http, people) -> None:
+    await _pair()
+    from rapport.auth.actor import RoleGrant
+    from rapport.auth.apikeys import create_api_key
+
+    _, raw = await create_api_key("erp", [RoleGrant("agent", "sales")])
+    seen, _ = await _customers_seen(http, {"Authorization": f"Bearer {raw}"})
+    assert set(seen) == {"Own", "Other"}, "a sales key sees sales customers only"
+    assert all(c["email"].startswith(("o***", "O***")) for c in seen.values()), "a key owns no customer: PII is masked"
+    created = (await gql(http, CREATE, {"Authorization": f"Bearer {raw}"}, input={"name": "By key", "department": "support"})).json()
+    assert [e["code"] for e in created["data"]["createCustomer"]["errors"]] == ["FORBIDDEN"]
+    _, analyst_key = await create_api_key("bi", [RoleGrant("analyst", "*")])
+    seen, _ = await _customers_seen(http, {"Authorization": f"Bearer {analyst_key}"})
+    assert set(seen) == {"Own", "Other", "Theirs"} and all(c["phone"] is None for c in seen.values())

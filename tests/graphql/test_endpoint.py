@@ -144,3 +144,9 @@ async def test_queries_deeper_than_ten_levels_are_rejected_before_execution(db, 
     assert "errors" not in fine, fine
     deep = (await gql(http, nest(3), headers)).json()  # depth 12
     assert deep.get("data") is None and "exceeds maximum operation depth" in deep["errors"][0]["message"]
+
+
+async def test_documents_over_the_token_limit_are_rejected(db, http, headers) -> None:
+    huge = "{ " + " ".join(f"departments {{ code }}" for _ in range(1300)) + " }"
+    body = (await gql(http, huge, headers)).json()
+    assert body.get("data") is None and "token" in body["errors"][0]["message"].lower()

@@ -5,12 +5,14 @@
 
 from rapport.models.audit import AuditEntry
 from rapport.models.counter import Counter
+from rapport.models.delivery import OutboxDelivery, WebhookDelivery, WebhookSubscription
 from rapport.models.customer import Customer, CustomerSegment, CustomerTier
 from rapport.models.idempotency import IdempotencyRecord
 from rapport.models.interaction import Interaction, InteractionChannel, InteractionDirection
 from rapport.models.org import Agent, ApiKey, Department
 from rapport.models.outbox import OutboxEvent
 from rapport.models.policy import PolicyChange, PolicyRule
+from rapport.models.segment_history import CustomerSegmentChange
 from rapport.models.ticket import Ticket, TicketActivity, TicketActivityKind, TicketPriority, TicketStatus
 
 __all__ = [
@@ -20,12 +22,14 @@ __all__ = [
     "Counter",
     "Customer",
     "CustomerSegment",
+    "CustomerSegmentChange",
     "CustomerTier",
     "Department",
     "IdempotencyRecord",
     "Interaction",
     "InteractionChannel",
     "InteractionDirection",
+    "OutboxDelivery",
     "OutboxEvent",
     "PolicyChange",
     "PolicyRule",
@@ -34,4 +38,6 @@ __all__ = [
     "TicketActivityKind",
     "TicketPriority",
     "TicketStatus",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]
