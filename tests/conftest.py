@@ -51,9 +51,21 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         env="development",
         database_url=database_url,
         redis_url=TEST_REDIS_URL or None,
+        redis_namespace=f"rapport-test-{uuid.uuid4().hex[:10]}",  # sessions sharing one redis stay apart
         secret_key="test-secret-key-that-is-long-enough-0123456789",
         secret_key_file=Path(tmp_path_factory.mktemp("secret")) / "secret",
+        plugins="",  # the core alone: installed plugins (e.g. the bundled ones) must not change core tests
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def core_plugins(settings: Settings) -> Iterator[None]:
+    """Work outside an app (services called directly) sees the core's built-in plugins only."""
+    from rapport.plugins import load_plugins, use_process_host
+
+    previous = use_process_host(load_plugins(settings))
+    yield
+    use_process_host(previous)
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,23 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
     asyncio.run(migrate(settings, progress=print))
     print("database is up to date")
+    _custom_field_indexes(settings)
+
+
+def _custom_field_indexes(settings: Settings) -> None:
+    """Expression indexes of the installed plugins' indexed custom fields (idempotent)."""
+    from tortoise import connections
+
+    from rapport.custom_fields.sql import ensure_indexes
+    from rapport.plugin_commands import load_host
+
+    host = load_host(settings)
+
+    async def work() -> list[str]:
+        return await ensure_indexes(host.fields, connections.get("default"))
+
+    for name in run_with_database(settings, work):
+        print(f"custom field index {name} is in place")
 
 
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> None:
@@ -94,7 +111,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from rapport.migrator import migrate
+    from rapport.plugin_commands import check_plugins
 
+    check_plugins(settings)  # a plugin that cannot load stops the start (unless RAPPORT_PLUGINS_OPTIONAL=1)
+    _check_service_config(settings)
     settings.signing_key  # noqa: B018 - create the development key now, before worker processes race to
     asyncio.run(migrate(settings, progress=print))
     if args.demo:
@@ -114,13 +134,27 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level,
         proxy_headers=True,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout),  # SIGTERM: in-flight requests finish, bounded
     )
+
+
+def _check_service_config(settings: Settings) -> None:
+    """A broken RAPPORT_SERVICE_CONFIG stops the start with one readable line."""
+    from rapport.services.service_config import ServiceConfigError, load_service_config
+
+    if settings.service_config:
+        try:
+            load_service_config(settings.service_config)
+        except ServiceConfigError as exc:
+            raise CommandError(str(exc)) from None
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from rapport.jobs.worker import WorkerNeedsRedis, run
+    from rapport.plugin_commands import check_plugins
 
+    check_plugins(settings)
+    _check_service_config(settings)
     try:
         status = run(settings, processes=args.processes)
     except WorkerNeedsRedis as exc:
@@ -171,10 +205,32 @@ def cmd_apikey_create(settings: Settings, args: argparse.Namespace) -> None:
     print("Store this key now: it is shown once and only its hash is kept.", file=sys.stderr)
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
+    from rapport.services.reports import ReportArgumentError, ReportForbidden
+    from rapport.services.reports.export import export_report, to_csv, to_json
+
+    import structlog
+
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout is the report
+
+    async def work() -> Any:
+        return await export_report(args.as_email, args.name, args.period, args.group_by)
+
+    try:
+        result = run_with_database(settings, work)
+    except (ReportArgumentError, LookupError) as exc:
+        raise CommandError(str(exc)) from None
+    except ReportForbidden as exc:
+        raise CommandError(f"{args.as_email} may not {exc.action} {exc.resource}") from None
+    print(f"{result.name} {result.period}: {result.definition}", file=sys.stderr)
+    sys.stdout.write(to_csv(result) if args.format == "csv" else to_json(result))
+
+
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
     from rapport.graphql.sdl import export_sdl
+    from rapport.plugin_commands import load_host
 
-    sdl = export_sdl()
+    sdl = export_sdl(load_host(settings) if args.with_plugins else None)
     if args.output:
         Path(args.output).write_text(sdl, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
@@ -379,8 +435,20 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--department", help="department code the key acts for (optional)")
     create.set_defaults(func=cmd_apikey_create)
 
+    report = commands.add_parser("report", help="compute a standard report in an agent's scope (CSV or JSON)")
+    report.add_argument("name", help="churnRate, satisfaction, slaCompliance, ticketVolume, firstResponseTime, "
+                        "customerDistribution or interactionVolume")
+    report.add_argument("--period", metavar="FROM..TO", help="half-open, UTC: 2024-01-01..2024-04-01 (or ISO datetimes)")
+    report.add_argument("--group-by", metavar="DIMENSION", help="department, agent, segment, tier, category, priority, channel, month")
+    report.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")
+    report.add_argument("--as", dest="as_email", required=True, metavar="EMAIL",
+                        help="the agent whose scope counts (needs export on report.<name>)")
+    report.set_defaults(func=cmd_report)
+
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o", help="write to this file instead of standard output")
+    export.add_argument("--with-plugins", action="store_true",
+                        help="include the installed plugins' fields and types (default: the core schema, as published)")
     export.set_defaults(func=cmd_export_schema)
 
     policy = commands.add_parser("policy", help="access policy: check, test, explain, export, import, seed, edit")
@@ -415,6 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
         edit.add_argument("subject", help="user:<email> (or role:<name> to inherit)")
         edit.add_argument("role", metavar="ROLE@DEPT", help="e.g. agent@sales, analyst@*")
         edit.set_defaults(func=cmd_policy_change)
+    from rapport.plugin_commands import register
+
+    register(commands)  # plugins, classify, outbox
     return parser
 
 

@@ -25,4 +25,21 @@ PARTIAL_INDEXES: dict[str, str] = {
     "idx_outbox_pending": (
         "CREATE INDEX idx_outbox_pending ON outbox_events (available_at, id) WHERE delivered_at IS NULL"
     ),
+    # The SLA sweep reads only targets still open, by due (or warning) time.
+    "idx_tickets_sla_first_response": (
+        "CREATE INDEX idx_tickets_sla_first_response ON tickets (first_response_due_at) "
+        "WHERE first_responded_at IS NULL AND first_response_breached_at IS NULL AND resolved_at IS NULL AND closed_at IS NULL"
+    ),
+    "idx_tickets_sla_resolution": (
+        "CREATE INDEX idx_tickets_sla_resolution ON tickets (resolution_due_at) "
+        "WHERE resolution_breached_at IS NULL AND resolved_at IS NULL AND closed_at IS NULL"
+    ),
+    "idx_tickets_sla_first_response_warn": (
+        "CREATE INDEX idx_tickets_sla_first_response_warn ON tickets (first_response_warn_at) "
+        "WHERE first_response_warned_at IS NULL AND first_responded_at IS NULL AND resolved_at IS NULL AND closed_at IS NULL"
+    ),
+    "idx_tickets_sla_resolution_warn": (
+        "CREATE INDEX idx_tickets_sla_resolution_warn ON tickets (resolution_warn_at) "
+        "WHERE resolution_warned_at IS NULL AND resolved_at IS NULL AND closed_at IS NULL"
+    ),
 }

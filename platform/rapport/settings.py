@@ -42,6 +42,34 @@ class Settings(BaseSettings):
     # Seconds between checks of the stored policy version (the safety net under the redis notifier):
     # a policy change reaches every process within this time even when a redis message is lost.
     policy_poll_interval: float = Field(default=0.5, gt=0, le=3600)
+    # Prefix of every redis key and channel of this deployment (live bus, job queue, rate limits): two
+    # deployments - or two test sessions - sharing one redis must use different ones.
+    redis_namespace: str = Field(default="rapport", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    # Service levels, business hours and assignment rules (TOML, see rapport.services.service_config).
+    service_config: Path | None = None
+    # Periodic jobs (SLA sweep, outbox relay, ...): None = in this process when there is no redis.
+    jobs_in_process: bool | None = None
+    scheduler_tick: float = Field(default=1.0, ge=0.05, le=60)  # seconds between checks for due jobs
+    sla_sweep_interval: float = Field(default=5.0, ge=1, le=3600)
+    # Rate limits on the GraphQL endpoint: query cost points per window, per actor and per client IP.
+    rate_limit_enabled: bool = True
+    rate_limit_window: float = Field(default=60.0, gt=0, le=86_400)
+    rate_limit_actor: int = Field(default=100_000, ge=1)
+    rate_limit_ip: int = Field(default=300_000, ge=1)
+    # Graceful shutdown: how long in-flight requests and running jobs may take to finish.
+    shutdown_timeout: float = Field(default=30.0, ge=0, le=600)
+    # Plugins (see plugins/README.md): None = every installed plugin; "" = none; "a,b" = only those.
+    plugins: str | None = None
+    disable_plugins: str = ""  # comma-separated names never registered (built-ins included)
+    plugins_optional: bool = False  # start even when an installed plugin fails to import
+    trace_plugins: bool = False  # log every hook call (RAPPORT_TRACE_PLUGINS=1)
+    # Classification defaults (the built-in rules): a customer with no interaction for this many days is
+    # CHURNED; one with at least this many interactions in the last 365 days is in the HIGH tier.
+    churn_after_days: int = Field(default=180, ge=1, le=36500)
+    high_tier_interactions: int = Field(default=24, ge=1)
+    # The outbox relay: seconds between passes (in-process and in `rapport worker`), attempts per consumer.
+    relay_interval: float = Field(default=1.0, gt=0, le=3600)
+    relay_max_attempts: int = Field(default=8, ge=1, le=100)
 
     @field_validator("database_url")
     @classmethod
@@ -85,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return (not self.is_production) if self.graphiql is None else self.graphiql
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        return (not self.redis_url) if self.jobs_in_process is None else self.jobs_in_process
 
     @property
     def is_sqlite(self) -> bool:

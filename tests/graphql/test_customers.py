@@ -47,7 +47,8 @@ async def test_create_normalizes_input_and_records_reasons(http, people) -> None
     assert customer["address"] == {"city": "Shanghai", "country": "CN"}
     assert customer["department"] == {"code": "sales"} and customer["owner"] == {"email": "sales.rep@example.com"}
     assert customer["version"] == 1 and customer["segment"] == "POTENTIAL"
-    assert {r["rule"] for r in customer["classification"]["reasons"]} == {"default.segment", "default.tier"}
+    # the classes by the default rules, and each tag the person set (rule manual.tag)
+    assert {r["rule"] for r in customer["classification"]["reasons"]} == {"default.segment", "default.tier", "manual.tag"}
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,8 @@ async def test_worker_process_runs_jobs_from_the_redis_queue(db, settings, datab
         pytest.skip("real leg only (RAPPORT_TEST_REDIS_URL unset)")
     await _records(old=4, fresh=1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
-    env |= {"RAPPORT_DATABASE_URL": database_url, "RAPPORT_REDIS_URL": TEST_REDIS_URL, "RAPPORT_SECRET_KEY": settings.signing_key}
+    env |= {"RAPPORT_DATABASE_URL": database_url, "RAPPORT_REDIS_URL": TEST_REDIS_URL, "RAPPORT_SECRET_KEY": settings.signing_key,
+            "RAPPORT_REDIS_NAMESPACE": settings.redis_namespace}
     worker = subprocess.Popen(
         [sys.executable, "-m", "rapport.cli", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

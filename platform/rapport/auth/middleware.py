@@ -2,25 +2,34 @@
 
 The Actor lands on ``scope["actor"]``. Failures are a 401 with a JSON body that says only
 "invalid token" or "missing token": nothing about why a token failed.
+
+WebSocket upgrades may come without a header (browsers cannot set one): they pass with no actor, and
+the GraphQL view authenticates the graphql-transport-ws ``connection_init`` payload before it runs any
+operation (``RapportGraphQL.on_ws_connect``). A header that is present must be valid, as for HTTP.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rapport.auth.authenticate import actor_for_token, bearer_token
+from rapport.services.errors import DomainError
 
 PUBLIC_PATHS = frozenset({"/healthz"})
 
 
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp, signing_key: str, allow_anonymous: Callable[[Scope], bool] | None = None):
+    def __init__(
+        self, app: ASGIApp, signing_key: str, allow_anonymous: Callable[[Scope], bool] | None = None, plugins: Any = None
+    ):
         self.app = app
         self.signing_key = signing_key
         self.allow_anonymous = allow_anonymous or (lambda scope: False)
+        self.plugins = plugins  # a PluginHost: ``actor_from_request`` for requests without a token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"] in PUBLIC_PATHS:
@@ -29,10 +38,18 @@ class AuthenticationMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         token = bearer_token(headers.get("authorization"))
         actor = await actor_for_token(token, self.signing_key) if token else None
-        if actor is None and not self.allow_anonymous(scope):
+        if token is None and self.plugins is not None and self.plugins.implementations("actor_from_request"):
+            try:
+                found = await self.plugins.call_first("actor_from_request", headers=headers, settings=self.plugins.settings)
+            except DomainError:  # a failing plugin authenticates nobody (the dispatcher logged it)
+                found = None
+            actor = found[1] if found else None
+        upgrade_without_header = scope["type"] == "websocket" and token is None
+        if actor is None and not upgrade_without_header and not self.allow_anonymous(scope):
             await _reject(scope, send, "invalid token" if token else "missing token")
             return
         scope["actor"] = actor
+        scope["credential"] = token if actor is not None else None
         await self.app(scope, receive, send)
 
 

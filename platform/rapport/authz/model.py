@@ -34,7 +34,7 @@ REPORTS: tuple[str, ...] = (
     "customerDistribution", "interactionVolume",
 )
 REPORT_RESOURCES: tuple[str, ...] = tuple(f"report.{name}" for name in REPORTS)
-ADMIN_RESOURCES: tuple[str, ...] = ("policy", "audit")
+ADMIN_RESOURCES: tuple[str, ...] = ("policy", "audit", "integration")  # integration: event deliveries, webhooks
 PII_GROUP = "customer.pii"
 PII_FIELDS: tuple[str, ...] = ("customer.email", "customer.phone", "customer.address")
 RESOURCES: tuple[str, ...] = ROW_RESOURCES + PII_FIELDS + (PII_GROUP,) + REPORT_RESOURCES + ADMIN_RESOURCES
@@ -102,6 +102,13 @@ def _fields_of(row: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _custom_fields_of(row: str) -> set[str]:
+    """Custom fields the active plugins define on ``row`` (``customer.loyalty_points`` is a field resource)."""
+    from rapport.plugins import active
+
+    return {field.name for field in active().fields.of(row)}
+
+
 def known_resource(resource: str, groups: frozenset[str] | set[str] = frozenset()) -> bool:
     """A resource a rule may name: a known resource, ``*``, a pattern ending in ``*`` over a known
     family (``report.*``, ``customer.*``), a field of a row (``customer.title``) or a field group."""
@@ -115,7 +122,7 @@ def known_resource(resource: str, groups: frozenset[str] | set[str] = frozenset(
     if head in ROW_RESOURCES:
         if tail == ANY:
             return True
-        return bool(_IDENTIFIER_RE.match(tail)) and tail in _fields_of(head)
+        return bool(_IDENTIFIER_RE.match(tail)) and (tail in _fields_of(head) or tail in _custom_fields_of(head))
     return False
 
 

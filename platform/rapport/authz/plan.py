@@ -156,7 +156,7 @@ class PermissionPlan:
 
     def is_governed(self, field_resource: str) -> bool:
         """Fields of a field group (and the PII fields) are visible only when a rule grants them."""
-        return field_resource in PII_FIELDS or field_resource in self.compiled.group_members
+        return field_resource in PII_FIELDS or field_resource in self.compiled.group_members or field_resource in _pii_custom_fields()
 
     # --- building ----------------------------------------------------------------------------------------
 
@@ -196,6 +196,14 @@ class PermissionPlan:
                 if not scope.empty:
                     out.setdefault(resource, {})[action] = _describe(scope)
         return out
+
+
+def _pii_custom_fields() -> frozenset[str]:
+    """``customer.<name>`` of the active plugins' PII custom fields: hidden unless a rule grants them, even
+    before their ``customer.pii`` group membership is in the stored policy."""
+    from rapport.plugins import active
+
+    return active().fields.pii_resources
 
 
 def _describe(scope: RowScope) -> str:

@@ -34,6 +34,7 @@ from rapport.authz.rules import (
     parse_policy,
     problems_of,
 )
+from rapport.events.outbox import emit
 from rapport.models import Department, PolicyChange, PolicyRule
 from rapport.services.counters import POLICY_VERSION, next_value
 from rapport.services.errors import DomainError, ErrorCode, Problem
@@ -147,6 +148,7 @@ async def _commit(
                 version=version,
                 using_db=conn,
             )
+            await emit(conn, "policy.changed", "policy", "rules", {"change": change, "version": version})
     except IntegrityError as exc:  # a concurrent change wrote the same row first
         raise DomainError.single(ErrorCode.CONFLICT, f"the policy changed meanwhile, try again ({exc})") from None
     await _published(version)
@@ -202,6 +204,12 @@ async def _remove_line(line: Line, *, by: By, change: str) -> int:
 async def add_rule(rule: Rule | FieldGroup, *, by: By) -> int:
     """Add a rule (``p``) or a field group (pass a FieldGroup); return the new policy version."""
     return await _add_line(rule, by=by, change="add_rule")
+
+
+async def add_plugin_default(line: Rule | FieldGroup, *, plugin: str) -> int:
+    """Add a line a plugin needs (its ``default_policies``, or a PII custom field's group membership);
+    recorded as a ``plugin_default`` change by ``plugin:<name>``."""
+    return await _add_line(line, by=f"plugin:{plugin}", change="plugin_default")
 
 
 async def remove_rule(rule: Rule | FieldGroup, *, by: By) -> int:
@@ -293,6 +301,7 @@ async def seed_default_policy(*, by: By = "system:seed") -> bool:
                 version=version,
                 using_db=conn,
             )
+            await emit(conn, "policy.changed", "policy", "rules", {"change": "seed", "version": version})
     except IntegrityError:  # another process seeded at the same time
         return False
     await _published(version)

@@ -32,6 +32,11 @@ class RapportContext:
     redactions: Counter[tuple[str, str]] = field(default_factory=Counter)
     loaders: dict[str, Any] = field(default_factory=dict)  # dataloaders, created on first use per request
     _plan: PermissionPlan | None = None
+    # WebSocket connections: the graphql-transport-ws connection_init payload, the token that proved the
+    # actor (checked again while subscriptions run) and when it was last checked (monotonic seconds).
+    connection_params: dict[str, Any] | None = None
+    credential: str | None = None
+    checked_at: float = 0.0
 
     async def plan(self) -> PermissionPlan:
         """The actor's permission plan, built once per request (and cached across requests by the engine)."""
@@ -42,6 +47,13 @@ class RapportContext:
                 raise PermissionError("no actor")
             self._plan = await plan_for(self.actor)
         return self._plan
+
+    def next_event(self) -> None:
+        """A subscription's next event is evaluated like a new request: a fresh plan (the policy may have
+        changed), fresh dataloaders, no redactions carried over."""
+        self._plan = None
+        self.loaders.clear()
+        self.redactions.clear()
 
     def redact(self, coordinate: str, mode: str) -> None:
         """Note that a field was withheld ("hidden") or "masked" (reported in ``extensions.redactions``)."""

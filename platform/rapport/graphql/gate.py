@@ -8,6 +8,7 @@ request's permission plan; this gate decides whether the field may run at all.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -51,7 +52,9 @@ class secured(FieldExtension):  # noqa: N801 - reads as a declaration: extension
             if self.forbidden_payload is not None:
                 return self.forbidden_payload()
             raise Forbidden(self.resource, self.action)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        # A subscription's resolver returns an async generator (checked here once, before its first event).
+        return await result if inspect.isawaitable(result) else result
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
         raise RuntimeError("secured root fields must be async")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -14,21 +17,28 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from rapport.graphql.cost import QueryCost
 from rapport.graphql.customers.mutations import CustomerMutation
 from rapport.graphql.customers.queries import CustomerQuery
 from rapport.graphql.gate import RequireDeclaredRootFields
 from rapport.graphql.interactions.mutations import InteractionMutation
 from rapport.graphql.interactions.queries import InteractionQuery
+from rapport.graphql.interactions.subscriptions import InteractionSubscription
 from rapport.graphql.masking import MaskUnexpectedErrors
 from rapport.graphql.node import NodeQuery
 from rapport.graphql.org.queries import OrgQuery
 from rapport.graphql.policies.mutations import PolicyMutation
 from rapport.graphql.policies.queries import PolicyQuery
 from rapport.graphql.redactions import ReportRedactions
+from rapport.graphql.reports.queries import ReportQuery
 from rapport.graphql.tickets.mutations import TicketMutation
 from rapport.graphql.tickets.queries import TicketQuery
+from rapport.graphql.tickets.subscriptions import TicketSubscription
 from rapport.graphql.viewer.queries import ViewerQuery
 from rapport.settings import Settings
+
+if TYPE_CHECKING:
+    from rapport.plugin_host import PluginHost
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -36,7 +46,7 @@ MAX_TOKENS = 5000
 
 
 @strawberry.type
-class Query(NodeQuery, ViewerQuery, OrgQuery, CustomerQuery, InteractionQuery, TicketQuery, PolicyQuery):
+class Query(NodeQuery, ViewerQuery, OrgQuery, CustomerQuery, InteractionQuery, TicketQuery, PolicyQuery, ReportQuery):
     """The root query type."""
 
 
@@ -45,9 +55,38 @@ class Mutation(CustomerMutation, InteractionMutation, TicketMutation, PolicyMuta
     """The root mutation type."""
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    """The schema; production disables introspection and field suggestions."""
+@strawberry.type
+class Subscription(TicketSubscription, InteractionSubscription):
+    """The root subscription type (graphql-transport-ws on the GraphQL endpoint)."""
+
+
+class RapportSchema(strawberry.Schema):
+    """Expected errors (validation, FORBIDDEN, bad arguments) are answers, not incidents: only unexpected
+    ones are logged, with their traceback and request id, by MaskUnexpectedErrors.
+
+    ``extra_fields`` (GraphQL type name -> fields) adds fields generated for this app's plugins, such as
+    ``Customer.customFields``, through strawberry's ``get_fields`` (the shared type classes stay as they are)."""
+
+    def __init__(self, *args: Any, extra_fields: dict[str, list[Any]] | None = None, **kwargs: Any) -> None:
+        self.extra_fields = extra_fields or {}
+        super().__init__(*args, **kwargs)
+
+    def get_fields(self, type_definition: Any) -> list[Any]:
+        fields = super().get_fields(type_definition)
+        extra = self.extra_fields.get(type_definition.name)
+        return [*fields, *extra] if extra else fields
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        return None
+
+
+def build_schema(settings: Settings | None = None, plugins: PluginHost | None = None) -> strawberry.Schema:
+    """The schema of an app with ``plugins`` (default: the core alone, i.e. the built-in plugins);
+    production disables introspection and field suggestions."""
+    from rapport.graphql.extending import plugin_parts
+
     production = bool(settings and settings.is_production)
+    parts = plugin_parts(plugins, Query, Mutation, Subscription)
     # Factories, not instances: strawberry builds fresh extensions per request (an instance would be
     # shared by concurrent requests). The parser and validation caches live at module level anyway.
     extensions: list = [
@@ -58,13 +97,17 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
         RequireDeclaredRootFields,
+        QueryCost,
         ReportRedactions,
     ]
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
+    return RapportSchema(
+        query=parts.query,
+        mutation=parts.mutation,
+        subscription=parts.subscription,
+        types=parts.types,
+        extra_fields=parts.extra_fields,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
     )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+from typing import Any
+
 import orjson
 import strawberry
 from cross_web import HTTPException
@@ -10,14 +14,40 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from rapport.auth.authenticate import actor_for_token, bearer_token
 from rapport.graphql.context import RapportContext, new_request_id
 from rapport.settings import Settings
+
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
+
+# GraphiQL's subscriptions authenticate like its queries: the headers pane (e.g. {"Authorization": "Bearer ..."})
+# becomes the connection_init payload, whatever the bundled toolkit version does with it.
+_IDE_FETCHER = """      const fetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+      });"""
+_IDE_FETCHER_WITH_WS_HEADERS = """      const fetcher = (params, options) => GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+        wsConnectionParams: (options && options.headers) || {},
+      })(params, options);"""
 
 
 class RapportGraphQL(GraphQL):
     """Queries over GET are refused (a GET must never change state nor leak through caches/logs);
-    every refusal of a malformed request is a JSON error, never a 500."""
+    every refusal of a malformed request is a JSON error, never a 500.
+
+    WebSockets speak graphql-transport-ws only. A connection authenticates with its ``connection_init``
+    payload (``{"Authorization": "Bearer <token or API key>"}``, the shape GraphiQL sends from its headers
+    pane) unless the upgrade request carried a valid header; otherwise it is closed with 4403 and no
+    operation ever runs (the protocol refuses ``subscribe`` before the connection is acknowledged)."""
 
     def __init__(self, schema: strawberry.Schema, settings: Settings):
         super().__init__(
@@ -25,6 +55,9 @@ class RapportGraphQL(GraphQL):
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=False,
             multipart_uploads_enabled=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
         )
         self.settings = settings
 
@@ -39,6 +72,10 @@ class RapportGraphQL(GraphQL):
                 {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]}, status_code=error.status_code
             )
         await response(scope, receive, send)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return super().graphql_ide_html.replace(_IDE_FETCHER, _IDE_FETCHER_WITH_WS_HEADERS)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -59,5 +96,31 @@ class RapportGraphQL(GraphQL):
             settings=self.settings,
             actor=request.scope.get("actor"),
             request_id=request.scope.get("request_id") or new_request_id(),
+            credential=request.scope.get("credential"),
+            checked_at=time.monotonic(),
         )
+
+    async def on_ws_connect(self, context: RapportContext) -> UnsetType | dict[str, object] | None:
+        if context.actor is not None:  # the upgrade request carried a valid header
+            return UNSET
+        token = connection_token(context.connection_params)
+        actor = await actor_for_token(token, self.settings.signing_key) if token else None
+        if actor is None:
+            raise ConnectionRejectionError()
+        context.actor, context.credential, context.checked_at = actor, token, time.monotonic()
+        return UNSET
+
+
+def connection_token(params: dict[str, Any] | None) -> str | None:
+    """The token of a connection_init payload: ``Authorization: Bearer ...`` (any case), or ``token``."""
+    if not params:
+        return None
+    for key, value in params.items():
+        if isinstance(value, str) and key.lower() == "authorization":
+            return bearer_token(value)
+    for key in ("token", "authToken"):
+        if isinstance(params.get(key), str) and params[key].strip():
+            return params[key].strip()
+    headers = params.get("headers")  # some clients nest the headers
+    return connection_token(headers) if isinstance(headers, dict) else None
 

@@ -7,31 +7,31 @@ job in the same process, so a laptop needs no redis and no worker.
 
 from __future__ import annotations
 
-from taskiq import AsyncBroker, InMemoryBroker, TaskiqEvents, TaskiqState
+from taskiq import AsyncBroker, InMemoryBroker
 from taskiq_redis import RedisStreamBroker
-from tortoise import Tortoise
 
-from rapport.db import tortoise_config
+from rapport.jobs.lifecycle import install
 from rapport.settings import Settings, load_settings
 
-QUEUE_NAME = "rapport:jobs"
+QUEUE_NAME = "jobs"  # the stream is "<RAPPORT_REDIS_NAMESPACE>:jobs"
+IDLE_MS = 60_000
+STREAM_MAXLEN = 100_000
 
 
 def build_broker(settings: Settings) -> AsyncBroker:
     if settings.redis_url:
-        broker: AsyncBroker = RedisStreamBroker(settings.redis_url, queue_name=QUEUE_NAME, consumer_group_name="rapport")
+        # A message taken by a worker that died unacknowledged goes to another one after IDLE_MS.
+        broker: AsyncBroker = RedisStreamBroker(
+            settings.redis_url, queue_name=f"{settings.redis_namespace}:{QUEUE_NAME}", consumer_group_name="rapport",
+            idle_timeout=IDLE_MS,
+            unacknowledged_lock_timeout=30, maxlen=STREAM_MAXLEN,
+        )
+        # Only worker processes open their own connections and run the scheduler (an app process that
+        # kicks jobs has its connections already). The in-memory broker fires the worker events in the
+        # process that owns it: there the application does all of this itself.
+        install(broker, settings)
     else:
         broker = InMemoryBroker()
-
-    async def open_database(state: TaskiqState) -> None:
-        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
-
-    async def close_database(state: TaskiqState) -> None:
-        await Tortoise.close_connections()
-
-    # Only worker processes open their own connections: an app process kicking jobs has them already.
-    broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, open_database)
-    broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, close_database)
     return broker
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import run_worker
 
+from rapport.jobs.schedule import JOB_MODULES
 from rapport.settings import Settings
-
-JOB_MODULES = ["rapport.jobs.maintenance"]
 
 
 class WorkerNeedsRedis(Exception):
@@ -21,10 +20,10 @@ def run(settings: Settings, processes: int = 1) -> int:
         )
     args = WorkerArgs(
         broker="rapport.jobs.broker:broker",
-        modules=JOB_MODULES,
+        modules=list(JOB_MODULES),
         workers=processes,
         log_level=settings.log_level.upper(),  # type: ignore[arg-type]
-        shutdown_timeout=30,
-        wait_tasks_timeout=30,
+        shutdown_timeout=settings.shutdown_timeout + 5,
+        wait_tasks_timeout=settings.shutdown_timeout,
     )
     return run_worker(args) or 0

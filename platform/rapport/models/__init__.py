@@ -8,6 +8,7 @@ from rapport.models.counter import Counter
 from rapport.models.delivery import OutboxDelivery, WebhookDelivery, WebhookSubscription
 from rapport.models.customer import Customer, CustomerSegment, CustomerTier
 from rapport.models.idempotency import IdempotencyRecord
+from rapport.models.lease import JobLease
 from rapport.models.interaction import Interaction, InteractionChannel, InteractionDirection
 from rapport.models.org import Agent, ApiKey, Department
 from rapport.models.outbox import OutboxEvent
@@ -29,6 +30,7 @@ __all__ = [
     "Interaction",
     "InteractionChannel",
     "InteractionDirection",
+    "JobLease",
     "OutboxDelivery",
     "OutboxEvent",
     "PolicyChange",

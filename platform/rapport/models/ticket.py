@@ -58,6 +58,8 @@ class Ticket(Model):
     resolution_breached_at = fields.DatetimeField(null=True)
     sla_paused_at = fields.DatetimeField(null=True, description="Set while PENDING: SLA clocks stop")
     sla_paused_seconds = fields.IntField(default=0, db_default=0, description="Business seconds spent paused so far")
+    first_response_warn_at = fields.DatetimeField(null=True, description="When ticket.sla_warning is due (a share of the target)")
+    resolution_warn_at = fields.DatetimeField(null=True, description="When ticket.sla_warning is due (a share of the target)")
     first_response_warned_at = fields.DatetimeField(null=True)
     resolution_warned_at = fields.DatetimeField(null=True)
     escalated_at = fields.DatetimeField(null=True)

@@ -13,6 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from rapport.auth.actor import Actor
 from rapport.models import AuditEntry
+from rapport.services import data_versions
 
 
 async def record(
@@ -25,7 +26,7 @@ async def record(
     data: dict[str, Any] | None = None,
     request_id: str | None = None,
 ) -> AuditEntry:
-    return await AuditEntry.create(
+    entry = await AuditEntry.create(
         using_db=conn,
         actor=actor.subject,
         action=action,
@@ -35,3 +36,7 @@ async def record(
         data=data or {},
         request_id=request_id,
     )
+    # The one hook every audited write passes, in its transaction: cached results over the entity's
+    # tables (reports) become unreachable when it commits. Last, so the counter row is locked briefly.
+    await data_versions.touch_entity(conn, entity)
+    return entry

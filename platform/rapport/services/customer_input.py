@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport.models import CustomerSegment, CustomerTier
+from rapport.custom_fields.values import normalize_custom
 from rapport.services import data_entry as de
-from rapport.services.errors import ErrorCode, ProblemCollector
+from rapport.services.errors import ProblemCollector
 
 ADDRESS_COLUMNS = {
     "line1": "address_line1", "line2": "address_line2", "city": "address_city",
@@ -35,11 +36,8 @@ def normalize_customer_fields(data: Mapping[str, Any], phone_region: str, *, cre
             out[column] = address.get(key)
     if "tags" in data:
         out["tags"] = de.collect(problems, de.normalize_tags, data["tags"] or [], (*path, "tags"))
-    if "custom" in data:
-        custom = data["custom"]
-        if custom is not None and not isinstance(custom, dict):
-            problems.add(ErrorCode.INVALID, "custom must be a JSON object", *path, "custom")
-        out["custom"] = custom or {}
+    if creating or "custom" in data:  # typed by the plugins' definitions (update: the change, merged later)
+        out["custom"] = normalize_custom("customer", data.get("custom"), problems, creating=creating, path=path)
     for key, enum in (("segment", CustomerSegment), ("tier", CustomerTier)):
         if data.get(key) is not None:
             out[key] = enum(data[key])

@@ -17,10 +17,16 @@ from tortoise.transactions import in_transaction
 
 from rapport.authz.plan import PermissionPlan
 from rapport.authz.sql import row_filter
-from rapport.models import Agent, Customer, CustomerSegment, CustomerTier, Department, Interaction, Ticket
+from rapport.classification.customers import classify_for_write, reclassify
+from rapport.custom_fields.values import merge_custom
+from rapport.events.outbox import emit
+from rapport.models import Agent, Customer, Department, Interaction, Ticket
+from rapport.plugins import active
 from rapport.services import audit
 from rapport.services.customer_input import normalize_customer_fields
 from rapport.services.errors import DomainError, ErrorCode, Problem
+from rapport.services.record_validation import record_of, validate_record
+from rapport.services.segment_history import record_segment_change
 from rapport.settings import Settings
 
 RESOURCE = "customer"
@@ -89,14 +95,9 @@ async def _resolve_owner(owner_id: int | None) -> int | None:
     return owner_id
 
 
-def _classification_reasons(actor_subject: str, given: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    reasons = []
-    for key in ("segment", "tier"):
-        if given.get(key) is not None:
-            reasons.append({"rule": f"manual.{key}", "plugin": "rapport", "explanation": f"{key} set by {actor_subject}"})
-        else:
-            reasons.append({"rule": f"default.{key}", "plugin": "rapport", "explanation": f"new customers start with {key} POTENTIAL"})
-    return {"classifiedAt": now.isoformat(), "reasons": reasons}
+def _explicit(values: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the writer set explicitly, for classification: a null segment or tier clears its pin."""
+    return {**values, **{key: None for key in ("segment", "tier") if key in data and data[key] is None}}
 
 
 async def create_customer(plan: PermissionPlan, data: Mapping[str, Any], settings: Settings, request_id: str | None = None) -> Customer:
@@ -108,16 +109,23 @@ async def create_customer(plan: PermissionPlan, data: Mapping[str, Any], setting
     if owner_id is None and "owner" not in data:
         owner_id = plan.actor.agent_id
     now = datetime.now(UTC)
-    values.setdefault("segment", CustomerSegment.POTENTIAL)
-    values.setdefault("tier", CustomerTier.POTENTIAL)
-    values["classification"] = _classification_reasons(plan.actor.subject, data, now)
     async with in_transaction() as conn:
         await _check_duplicates(conn, values, None)
+        # Plugins check and classify inside the transaction: one that raises leaves nothing written.
+        await validate_record(RESOURCE, {**values, "department_id": department.id, "owner_id": owner_id}, values, None, plan.actor)
+        outcome = await classify_for_write(active(), conn, record=values, department=department.code, row=None,
+                                           given=_explicit(values, data), actor_subject=plan.actor.subject, now=now)
+        given_fields = list(values)
+        values.update(outcome.columns())
         try:
             customer = await Customer.create(using_db=conn, department=department, owner_id=owner_id, **values)
         except IntegrityError:  # a concurrent create took the email or phone between check and insert
             raise DomainError.single(ErrorCode.DUPLICATE, "email or phone was just taken by another customer", ("input",)) from None
+        why = outcome.reasons["segment"]
+        await record_segment_change(conn, customer.id, department.id, None, customer.segment, customer.created_at,
+                                    why["rule"], why["plugin"])
         await audit.record(conn, plan.actor, "customer.create", RESOURCE, customer.id, values.keys(), request_id=request_id)
+        await emit(conn, "customer.created", RESOURCE, customer.id, {"department": department.code, "fields": sorted(given_fields)})
     return customer
 
 
@@ -138,17 +146,33 @@ async def update_customer(
         if expected_version is not None and current.version != expected_version:
             raise DomainError.single(ErrorCode.CONFLICT, f"customer changed meanwhile (version {current.version}, expected {expected_version})", ("expectedVersion",))
         await _check_duplicates(conn, values, customer_id)
-        changed = [key for key, value in values.items() if getattr(current, key) != value]
+        if "custom" in values:  # a partial change: merged into the stored values
+            values["custom"] = merge_custom(RESOURCE, current.custom, values["custom"])
+        previous = record_of(current)
+        record = {**previous, **values}
+        await validate_record(RESOURCE, record, values, previous, plan.actor)
+        now = datetime.now(UTC)
+        department_id = values.get("department_id", current.department_id)
+        code = await Department.filter(id=department_id).using_db(conn).first().values_list("code", flat=True)
+        outcome = await classify_for_write(active(), conn, record=record, department=code, row=current,
+                                           given=_explicit(values, data), actor_subject=plan.actor.subject, now=now)
+        values.update(outcome.columns())
+        changed = [key for key, value in values.items() if key != "classification" and getattr(current, key) != value]
         version_guard = Q(id=customer_id, version=current.version)
         try:
             updated = await Customer.filter(version_guard).using_db(conn).update(
-                **values, version=F("version") + 1, updated_at=datetime.now(UTC)
+                **values, version=F("version") + 1, updated_at=now
             )
         except IntegrityError:
             raise DomainError.single(ErrorCode.DUPLICATE, "email or phone was just taken by another customer", ("input",)) from None
         if updated == 0:  # another writer bumped the version between our read and this update
             raise DomainError.single(ErrorCode.CONFLICT, "customer changed meanwhile: reload and retry", ("expectedVersion",))
+        if "segment" in changed:
+            why = outcome.reasons["segment"]
+            await record_segment_change(conn, customer_id, department_id, current.segment, values["segment"], now,
+                                        why["rule"], why["plugin"])
         await audit.record(conn, plan.actor, "customer.update", RESOURCE, customer_id, changed, request_id=request_id)
+        await emit(conn, "customer.updated", RESOURCE, customer_id, {"fields": sorted(changed)})
         return await Customer.get(id=customer_id).using_db(conn)
 
 
@@ -163,6 +187,7 @@ async def delete_customer(plan: PermissionPlan, customer_id: int, request_id: st
         if updated == 0:
             raise DomainError.single(ErrorCode.CONFLICT, "customer changed meanwhile: reload and retry", ("id",))
         await audit.record(conn, plan.actor, "customer.delete", RESOURCE, customer_id, ["deleted_at"], request_id=request_id)
+        await emit(conn, "customer.deleted", RESOURCE, customer_id, {})
         return await Customer.get(id=customer_id).using_db(conn)
 
 
@@ -195,4 +220,8 @@ async def merge_customers(
         for duplicate in duplicates:
             await audit.record(conn, plan.actor, "customer.merged_into", RESOURCE, duplicate, ["deleted_at", "merged_into"],
                                data={"survivor": survivor_id}, request_id=request_id)
+            await emit(conn, "customer.deleted", RESOURCE, duplicate, {"mergedInto": survivor_id})
+        await emit(conn, "customer.merged", RESOURCE, survivor_id, {"merged": duplicates})
+        # The survivor has the duplicates' interactions and tickets now: its classes may change.
+        await reclassify(active(), conn, survivor_id, actor=plan.actor, cause="customer.merged", now=now)
         return await Customer.get(id=survivor_id).using_db(conn), duplicates

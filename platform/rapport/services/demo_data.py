@@ -34,9 +34,10 @@ from tortoise.transactions import in_transaction
 from rapport.auth.actor import RoleGrant
 from rapport.auth.grants import grant
 from rapport.models import (
-    Agent, Customer, CustomerSegment, CustomerTier, Department, Interaction, InteractionChannel,
-    InteractionDirection, Ticket, TicketActivity, TicketActivityKind, TicketPriority, TicketStatus,
+    Agent, Customer, CustomerSegment, CustomerSegmentChange, CustomerTier, Department, Interaction,
+    InteractionChannel, InteractionDirection, Ticket, TicketActivity, TicketActivityKind, TicketPriority, TicketStatus,
 )
+from rapport.services import data_versions
 from rapport.services import demo_vocabulary as vocab
 from rapport.services.counters import TICKET_NUMBER, set_value
 
@@ -93,9 +94,12 @@ async def seed_demo(*, now: datetime | None = None) -> DemoSummary:
         customers = _customers(rng, now, dept_ids, agents)
         interactions = _interactions(rng, now, customers, agents)
         tickets, activities = _tickets(rng, now, customers, agents, dept_ids["support"])
+        history = _segment_history(now, customers)
         for model, rows in ((Department, departments), (Agent, agents), (Customer, customers),
-                            (Interaction, interactions), (Ticket, tickets), (TicketActivity, activities)):
+                            (Interaction, interactions), (Ticket, tickets), (TicketActivity, activities),
+                            (CustomerSegmentChange, history)):
             await model.bulk_create([model(**row) for row in rows], using_db=conn)
+        await data_versions.touch(conn, *data_versions.TABLES)  # reports cached over the empty database
         for subject, role_grant in grants:
             await grant(subject, role_grant)
         await set_value(conn, TICKET_NUMBER, len(tickets))  # new tickets continue after the demo's
@@ -126,7 +130,7 @@ async def _finish(conn: BaseDBAsyncClient) -> None:
         "UPDATE tickets SET updated_at = (SELECT MAX(a.at) FROM ticket_activities a WHERE a.ticket_id = tickets.id)"
     )
     if conn.capabilities.dialect == "postgres":
-        for model in (Department, Agent, Customer, Interaction, Ticket, TicketActivity):
+        for model in (Department, Agent, Customer, Interaction, Ticket, TicketActivity, CustomerSegmentChange):
             table = model._meta.db_table
             await conn.execute_query(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
@@ -242,6 +246,29 @@ def _customers(rng: random.Random, now: datetime, dept_ids: dict[str, int], agen
             "last_interaction_at": None, "version": 1, "deleted_at": deleted, "created_at": created,
         })
     return customers
+
+
+def _segment_history(now: datetime, customers: list[Row]) -> list[Row]:
+    """Each customer's segment changes, consistent with its segment now: created POTENTIAL; EXISTING
+    (and CHURNED) ones became EXISTING later, and CHURNED ones churned after that, before ``now``.
+
+    Drawn from a generator of its own, so the other demo rows do not depend on it."""
+    rng = random.Random(SEED + 1)
+    seg = CustomerSegment
+    history = []
+    for customer in customers:
+        created, segment = customer["created_at"], customer["segment"]
+        steps = [(None, seg.POTENTIAL, created)]
+        if segment in (seg.EXISTING, seg.CHURNED):
+            became = created + timedelta(seconds=round(rng.uniform(0.05, 0.4) * (now - created).total_seconds()))
+            steps.append((seg.POTENTIAL, seg.EXISTING, became))
+            if segment == seg.CHURNED:
+                left = became + timedelta(seconds=round(rng.uniform(0.2, 0.95) * (now - became).total_seconds()))
+                steps.append((seg.EXISTING, seg.CHURNED, left))
+        history += [{"customer_id": customer["id"], "department_id": customer["department_id"], "from_segment": old,
+                     "to_segment": new, "at": at, "rule": "demo.seed", "plugin": "rapport"} for old, new, at in steps]
+    history.sort(key=lambda row: (row["at"], row["customer_id"]))
+    return [{"id": i, **row} for i, row in enumerate(history, start=1)]
 
 
 def _interactions(rng: random.Random, now: datetime, customers: list[Row], agents: list[Row]) -> list[Row]:

@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     FORBIDDEN = "FORBIDDEN"
+    PLUGIN_FAILED = "PLUGIN_FAILED"  # a plugin's validator or classifier raised: nothing was written
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from rapport.models import InteractionChannel, InteractionDirection
+from rapport.custom_fields.values import normalize_custom
 from rapport.services import data_entry as de
 from rapport.services.errors import ErrorCode, ProblemCollector
 
@@ -87,9 +88,6 @@ def normalize_interaction_fields(data: Mapping[str, Any], now: datetime | None =
         "duration_seconds": _duration(problems, data.get("durationSeconds")),
         "ticket_id": _id(problems, data.get("ticket"), "ticket", required=False),
     }
-    custom = data.get("custom")
-    if custom is not None and not isinstance(custom, dict):
-        problems.add(ErrorCode.INVALID, "custom must be a JSON object", "input", "custom")
-    out["custom"] = custom or {}
+    out["custom"] = normalize_custom("interaction", data.get("custom"), problems, creating=True)  # typed by the plugins
     problems.raise_if_any()
     return out

@@ -17,12 +17,17 @@ from tortoise.expressions import Q, Subquery
 from rapport.authz.model import ANY
 from rapport.authz.plan import PermissionPlan
 from rapport.authz.sql import department_ids, row_filter
+from rapport.events.live import publishes_interaction
+from rapport.classification.customers import reclassify
+from rapport.events.outbox import emit
 from rapport.models import Customer, Department, Interaction, InteractionDirection, Ticket
+from rapport.plugins import active
 from rapport.services import audit
 from rapport.services.customers import customer_in_scope
 from rapport.services.errors import DomainError, ErrorCode
 from rapport.services.idempotency import run_once
 from rapport.services.interaction_input import INPUT_KEYS, normalize_interaction_fields
+from rapport.services.record_validation import validate_record
 from rapport.services.tickets import record_first_response, ticket_scope
 from rapport.settings import Settings
 
@@ -87,6 +92,7 @@ async def _write(
     if values["ticket_id"] is not None:
         ticket = await _ticket_of_customer(plan, values["ticket_id"], customer.id, conn)
     occurred_at = values["occurred_at"] or datetime.now(UTC)
+    await validate_record(RESOURCE, {**values, "occurred_at": occurred_at, "agent_id": plan.actor.agent_id}, values, None, plan.actor)
     interaction = await Interaction.create(
         using_db=conn, agent_id=plan.actor.agent_id, **{**values, "occurred_at": occurred_at}
     )
@@ -102,9 +108,15 @@ async def _write(
             if await record_first_response(conn, ticket, max(occurred_at, ticket.created_at)):
                 context["ticketFirstResponse"] = True
     await audit.record(conn, plan.actor, "interaction.log", RESOURCE, interaction.id, given, data=context, request_id=request_id)
+    await emit(conn, "interaction.logged", RESOURCE, interaction.id,
+               {"customer": customer.id, "ticket": context.get("ticket"), "channel": getattr(interaction.channel, "value", interaction.channel),
+                "direction": getattr(interaction.direction, "value", interaction.direction)})
+    # The customer's classes follow its interactions (a purchase makes a prospect a customer).
+    await reclassify(active(), conn, customer.id, actor=plan.actor, cause="interaction.logged")
     return interaction
 
 
+@publishes_interaction
 async def log_interaction(
     plan: PermissionPlan, data: Mapping[str, Any], settings: Settings, request_id: str | None = None
 ) -> Interaction:

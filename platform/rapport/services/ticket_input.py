@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport.models import TicketActivityKind, TicketPriority
+from rapport.custom_fields.values import normalize_custom
 from rapport.services import data_entry as de
 from rapport.services.errors import ErrorCode, ProblemCollector
 
@@ -32,11 +33,8 @@ def normalize_ticket_fields(data: Mapping[str, Any], *, creating: bool) -> dict[
         out["category"] = de.collect(problems, de.normalize_optional_text, data["category"], (*path, "category"), CATEGORY_MAX)
     if "tags" in data:
         out["tags"] = de.collect(problems, de.normalize_tags, data["tags"] or [], (*path, "tags"))
-    if "custom" in data:
-        custom = data["custom"]
-        if custom is not None and not isinstance(custom, dict):
-            problems.add(ErrorCode.INVALID, "custom must be a JSON object", *path, "custom")
-        out["custom"] = custom or {}
+    if creating or "custom" in data:  # typed by the plugins' definitions (update: the change, merged later)
+        out["custom"] = normalize_custom("ticket", data.get("custom"), problems, creating=creating, path=path)
     if data.get("priority") is not None:
         out["priority"] = TicketPriority(data["priority"])
     elif creating:

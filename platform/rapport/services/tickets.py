@@ -13,6 +13,7 @@ changeable is FORBIDDEN.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -23,15 +24,25 @@ from tortoise.transactions import in_transaction
 
 from rapport.authz.plan import PermissionPlan
 from rapport.authz.sql import row_filter
+from rapport.events.live import publishes_ticket
+from rapport.classification.customers import reclassify
+from rapport.classification.tickets import classify_new_ticket
+from rapport.custom_fields.values import merge_custom
+from rapport.events.outbox import emit
 from rapport.models import Agent, Customer, Department, Ticket, TicketActivity, TicketActivityKind, TicketStatus
-from rapport.services import audit
+from rapport.plugins import active
+from rapport.services import audit, data_versions
 from rapport.services import data_entry as de
+from rapport.services import sla_clock
+from rapport.services.assignment import assign_new_ticket, choose_assignee, context_of, record_assignment, strategy_of
 from rapport.services.counters import TICKET_NUMBER, format_ticket_number, next_value
 from rapport.services.customers import customer_in_scope
 from rapport.services.errors import DomainError, ErrorCode
 from rapport.services.idempotency import run_once
+from rapport.services.record_validation import record_of, validate_record
 from rapport.services.ticket_input import normalize_activity, normalize_rating, normalize_ticket_fields
-from rapport.services.ticket_sla import DEFAULT_POLICY, breach_stamps, default_terms
+from rapport.services.sla_policies import TicketContext
+from rapport.services.sla_sweep import record_breaches
 from rapport.services.ticket_workflow import CLOSED, DONE, OPEN, RESOLVED, check_transition
 from rapport.settings import Settings
 
@@ -127,11 +138,14 @@ async def record_first_response(conn: BaseDBAsyncClient, ticket: Ticket, at: dat
     reply logged as an interaction), with its breach when late. Returns the columns written."""
     if ticket.first_responded_at is not None:
         return []
-    stamps = {"first_responded_at": at, **breach_stamps(ticket, at, responding=True)}
+    stamps = await sla_clock.first_response_columns(ticket, at, conn)
     # Guarded by the column, not the version: a concurrent edit must not lose the first response.
     updated = await Ticket.filter(id=ticket.id, first_responded_at__isnull=True).using_db(conn).update(
         **stamps, version=F("version") + 1, updated_at=_now()
     )
+    if updated:  # an interaction's audit entry bumps only the interactions' version
+        await data_versions.touch(conn, data_versions.TICKETS)
+        await record_breaches(conn, ticket, stamps, at)
     return list(stamps) if updated else []
 
 
@@ -147,6 +161,7 @@ async def _resolve_department(code: str | None, customer: Customer) -> Departmen
     return department
 
 
+@publishes_ticket("ticket.opened")
 async def open_ticket(plan: PermissionPlan, data: Mapping[str, Any], settings: Settings, request_id: str | None = None) -> Ticket:
     """A NEW ticket numbered T-000001 upward without gaps, its SLA planned by priority.
 
@@ -164,22 +179,43 @@ async def open_ticket(plan: PermissionPlan, data: Mapping[str, Any], settings: S
         if not plan.allows(RESOURCE, "manage", department.code) and not _self_assignment(plan, assignee_id, None):
             raise DomainError.single(ErrorCode.FORBIDDEN, "you may assign tickets only to yourself", ("input", "assignee"))
         await _check_assignee(assignee_id, department.id, ("input", "assignee"))
+    sla = TicketContext(priority=values["priority"], department=department.code, tier=_plain(customer.tier),
+                        category=values.get("category"), tags=tuple(values.get("tags") or ()), customer_id=customer.id,
+                        custom=values.get("custom") or {})
 
     async def write(conn: BaseDBAsyncClient) -> Ticket:
         # The counter row stays locked until commit: concurrent opens take consecutive numbers, and a
         # rolled-back open gives its number back.
         number = format_ticket_number(await next_value(conn, TICKET_NUMBER))
         now = _now()
+        # Plugins' rules may set category, priority, tags and (unless an assignee was named) the department.
+        rules = await classify_new_ticket(active(), conn, values=values, department=department, customer=customer,
+                                          given=frozenset(k for k, v in data.items() if v is not None), now=now)
+        columns = {**values, **rules.values}
+        target = rules.department if rules.department is not None and assignee_id is None else department
+        await validate_record(RESOURCE, {**columns, "customer_id": customer.id, "department_id": target.id, "assignee_id": assignee_id},
+                              columns, None, plan.actor)
+        context = replace(sla, priority=columns["priority"], department=target.code, category=columns.get("category"),
+                          tags=tuple(columns.get("tags") or ()))
         ticket = await Ticket.create(
-            using_db=conn, number=number, customer_id=customer.id, department_id=department.id, assignee_id=assignee_id,
-            status=TicketStatus.NEW, created_at=now, **values, **default_terms(values["priority"], now).columns(),
+            using_db=conn, number=number, customer_id=customer.id, department_id=target.id, assignee_id=assignee_id,
+            status=TicketStatus.NEW, created_at=now, **columns, **(await sla_clock.terms_for_new_ticket(context, now)).columns(),
         )
         await _record(conn, plan, ticket.id, TicketActivityKind.CREATED, now, to_status=TicketStatus.NEW)
+        if rules.reasons:
+            await _record(conn, plan, ticket.id, TicketActivityKind.CLASSIFIED, now, note=rules.note()[:2000], data={"reasons": rules.reasons})
         if assignee_id is not None:
             await _record(conn, plan, ticket.id, TicketActivityKind.ASSIGNED, now, data={"from": None, "to": assignee_id})
-        changed = [*values, "customer", "department", "status", *(["assignee"] if assignee_id is not None else [])]
+        elif (auto := await choose_assignee(conn, context_of(ticket, target.code))) is not None:
+            await assign_new_ticket(conn, ticket, auto, now)
+        changed = [*columns, "customer", "department", "status", *(["assignee"] if ticket.assignee_id is not None else [])]
         await audit.record(conn, plan.actor, "ticket.open", RESOURCE, ticket.id, changed,
-                           data={"number": number, "priority": ticket.priority.value}, request_id=request_id)
+                           data={"number": number, "priority": _plain(ticket.priority)}, request_id=request_id)
+        await emit(conn, "ticket.opened", RESOURCE, ticket.id, {
+            "number": number, "customer": customer.id, "department": target.code, "priority": _plain(ticket.priority),
+            "category": ticket.category, "assignee": ticket.assignee_id,
+        })
+        await reclassify(active(), conn, customer.id, actor=plan.actor, cause="ticket.opened")  # a first ticket makes a customer
         return ticket
 
     payload = {k: v for k, v in data.items() if k != "idempotencyKey"}
@@ -192,6 +228,7 @@ async def open_ticket(plan: PermissionPlan, data: Mapping[str, Any], settings: S
     )
 
 
+@publishes_ticket("ticket.updated")
 async def update_ticket(
     plan: PermissionPlan, ticket_id: int, data: Mapping[str, Any], expected_version: int | None = None, request_id: str | None = None
 ) -> Ticket:
@@ -202,9 +239,13 @@ async def update_ticket(
     async with in_transaction() as conn:
         current = await ticket_in_scope(plan, ticket_id, "update", conn)
         _check_version(current, expected_version)
+        if "custom" in values:  # a partial change: merged into the stored values
+            values["custom"] = merge_custom(RESOURCE, current.custom, values["custom"])
+        previous = record_of(current)
+        await validate_record(RESOURCE, {**previous, **values}, values, previous, plan.actor)
         changed = [key for key, value in values.items() if getattr(current, key) != value]
-        if "priority" in changed and current.sla_policy == DEFAULT_POLICY:
-            values.update(default_terms(values["priority"], current.created_at).columns())
+        if "priority" in changed:  # the policy may depend on the priority: choose and plan again
+            values.update(await sla_clock.replan_columns(current, values["priority"], conn))
         now = _now()
         await _guarded_update(conn, current, now, **values)
         classified = {k: {"from": _plain(getattr(current, k)), "to": _plain(values[k])} for k in CLASSIFYING_FIELDS if k in changed}
@@ -212,6 +253,7 @@ async def update_ticket(
             note = "; ".join(f"{k} {_describe(v['from'])} -> {_describe(v['to'])}" for k, v in classified.items())
             await _record(conn, plan, ticket_id, TicketActivityKind.CLASSIFIED, now, note=note, data=classified)
         await audit.record(conn, plan.actor, "ticket.update", RESOURCE, ticket_id, changed, request_id=request_id)
+        await emit(conn, "ticket.updated", RESOURCE, ticket_id, {"fields": sorted(changed)})
         return await _reload(conn, ticket_id)
 
 
@@ -225,6 +267,7 @@ def _describe(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
+@publishes_ticket("ticket.transitioned")
 async def transition(
     plan: PermissionPlan, ticket_id: int, to: TicketStatus | str, note: str | None = None,
     expected_version: int | None = None, request_id: str | None = None,
@@ -244,29 +287,50 @@ async def transition(
             values["closed_at"] = now
         elif to == OPEN:  # reopen: the resolution target runs again
             values.update(resolved_at=None, closed_at=None)
-        if to in DONE and TicketStatus(current.status) not in DONE:
-            values.update(breach_stamps(current, now, resolving=True))
+        values.update(await sla_clock.transition_columns(current, to, now, conn))  # pause, resume, late stamps
         await _guarded_update(conn, current, now, **values)
+        await record_breaches(conn, current, values, now)
         await _record(conn, plan, ticket_id, TicketActivityKind.STATUS_CHANGED, now, note=text,
                       from_status=current.status, to_status=to)
         await audit.record(conn, plan.actor, "ticket.transition", RESOURCE, ticket_id, values,
                            data={"from": TicketStatus(current.status).value, "to": to.value}, request_id=request_id)
+        await emit(conn, "ticket.transitioned", RESOURCE, ticket_id, {"from": TicketStatus(current.status).value, "to": to.value})
         return await _reload(conn, ticket_id)
 
 
-async def assign(plan: PermissionPlan, ticket_id: int, assignee_id: int | None, request_id: str | None = None) -> Ticket:
-    """Give the ticket to an active agent of its department, or to nobody (``None``).
+@publishes_ticket("ticket.assigned")
+async def assign(
+    plan: PermissionPlan, ticket_id: int, assignee_id: int | None, request_id: str | None = None, *, unassign: bool = False
+) -> Ticket:
+    """Give the ticket to an active agent of its department; ``None``: to the agent the department's
+    assignment rule chooses (round-robin, least open tickets: see ``services.assignment``), or to nobody
+    in a department that assigns manually; ``unassign=True``: to nobody.
 
     Needs ``manage`` on the ticket, except to take it oneself or hand back one's own (``update``).
     Assigning the current assignee again changes nothing.
     """
     async with in_transaction() as conn:
         current = await ticket_in_scope(plan, ticket_id, "read", conn)
+        code = await sla_clock.department_code(current.department_id, conn)
+        automatic = assignee_id is None and not unassign and strategy_of(code) != "manual"
         managed = await _in(await ticket_scope(plan, "manage"), ticket_id, conn) is not None
         if not managed:
             updatable = await _in(await ticket_scope(plan, "update"), ticket_id, conn) is not None
-            if not (updatable and _self_assignment(plan, assignee_id, current.assignee_id)):
+            if automatic or not (updatable and _self_assignment(plan, assignee_id, current.assignee_id)):
                 raise DomainError.single(ErrorCode.FORBIDDEN, "you may only assign this ticket to yourself", ("assignee",))
+        if automatic:
+            choice = await choose_assignee(conn, context_of(current, code))
+            if choice is None:
+                raise DomainError.single(ErrorCode.INVALID, f"no active agent in {code} to assign automatically", ("assignee",))
+            if choice.agent_id == current.assignee_id:
+                return current
+            now = _now()
+            await _guarded_update(conn, current, now, assignee_id=choice.agent_id)
+            await record_assignment(conn, current, choice, now, actor_id=plan.actor.agent_id)
+            change = {"from": current.assignee_id, "to": choice.agent_id, "rule": choice.rule}
+            await audit.record(conn, plan.actor, "ticket.assign", RESOURCE, ticket_id, ["assignee"], data=change, request_id=request_id)
+            await emit(conn, "ticket.assigned", RESOURCE, ticket_id, change)
+            return await _reload(conn, ticket_id)
         if assignee_id is not None:
             await _check_assignee(assignee_id, current.department_id, ("assignee",), conn)
         if assignee_id == current.assignee_id:
@@ -276,9 +340,11 @@ async def assign(plan: PermissionPlan, ticket_id: int, assignee_id: int | None, 
         change = {"from": current.assignee_id, "to": assignee_id}
         await _record(conn, plan, ticket_id, TicketActivityKind.ASSIGNED, now, note=None if assignee_id else "unassigned", data=change)
         await audit.record(conn, plan.actor, "ticket.assign", RESOURCE, ticket_id, ["assignee"], data=change, request_id=request_id)
+        await emit(conn, "ticket.assigned", RESOURCE, ticket_id, change)
         return await _reload(conn, ticket_id)
 
 
+@publishes_ticket("ticket.updated")
 async def add_activity(
     plan: PermissionPlan, ticket_id: int, kind: TicketActivityKind | str, note: str | None,
     minutes_spent: int | None = None, request_id: str | None = None,
@@ -294,9 +360,11 @@ async def add_activity(
             changed = await record_first_response(conn, current, now)
         await audit.record(conn, plan.actor, "ticket.activity", RESOURCE, ticket_id, changed,
                            data={"kind": kind.value, "activity": activity.id, "minutesSpent": minutes}, request_id=request_id)
+        await emit(conn, "ticket.updated", RESOURCE, ticket_id, {"activity": kind.value, "fields": sorted(changed)})
         return await _reload(conn, ticket_id)
 
 
+@publishes_ticket("ticket.rated")
 async def rate(plan: PermissionPlan, ticket_id: int, satisfaction: int, comment: str | None = None, request_id: str | None = None) -> Ticket:
     """Record the customer's satisfaction (1..5) with a resolved or closed ticket; a new rating replaces the last."""
     satisfaction, text = normalize_rating(satisfaction, comment)
@@ -312,4 +380,5 @@ async def rate(plan: PermissionPlan, ticket_id: int, satisfaction: int, comment:
         await _record(conn, plan, ticket_id, TicketActivityKind.RATED, now, note=text, data={"satisfaction": satisfaction})
         await audit.record(conn, plan.actor, "ticket.rate", RESOURCE, ticket_id, ["satisfaction", "satisfaction_comment"],
                            data={"satisfaction": satisfaction}, request_id=request_id)
+        await emit(conn, "ticket.rated", RESOURCE, ticket_id, {"satisfaction": satisfaction})
         return await _reload(conn, ticket_id)

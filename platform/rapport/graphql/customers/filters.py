@@ -17,7 +17,8 @@ from rapport.authz.plan import PermissionPlan
 from rapport.authz.sql import row_filter
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.json_array import array_contains
-from rapport.graphql.core.json_filter import json_q
+from rapport.custom_fields.sql import custom_q
+from rapport.plugins import active
 from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, string_q
 from rapport.graphql.core.pagination import SortKey
 from rapport.graphql.customers.types import CustomerSegment, CustomerTier
@@ -51,12 +52,15 @@ class CustomerSortField(Enum):
     NAME = "NAME"
     LAST_INTERACTION_AT = "LAST_INTERACTION_AT"
     TIER = "TIER"
+    CUSTOM = "CUSTOM"
 
 
 @strawberry.input(description="One sort key; ties are always broken by id.")
 class CustomerOrder:
     field: CustomerSortField
     direction: SortDirection = SortDirection.ASC
+    custom_field: str | None = strawberry.field(
+        default=None, description="With field CUSTOM: the custom field to sort by (its snake_case name, e.g. loyalty_points).")
 
 
 SORT_KEYS = {
@@ -76,6 +80,8 @@ async def customer_q(
         return Q()
     full_email = await row_filter(plan, "customer.email", "read")
     full_phone = await row_filter(plan, "customer.phone", "read")
+    catalog = active().fields
+    pii_readable = {field.name: await row_filter(plan, f"customer.{field.name}", "read") for field in catalog.pii("customer")}
 
     def only_where_readable(q: Q, readable: Q | None) -> Q:
         return q & readable if readable is not None else Q(id__in=[])
@@ -107,7 +113,7 @@ async def customer_q(
         if f.last_interaction_at:
             q &= ordered_q("last_interaction_at", f.last_interaction_at, "where.lastInteractionAt")
         if f.custom is not None:
-            q &= json_q("custom", f.custom, annotations, "where.custom")
+            q &= custom_q("customer", f.custom, annotations, catalog, readable=pii_readable)
         if f.search:
             text = f.search.strip()
             alternatives = Q(name__icontains=text) | Q(company__icontains=text)

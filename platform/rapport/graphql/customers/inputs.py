@@ -47,9 +47,10 @@ class UpdateCustomerInput:
     address: AddressInput | None = strawberry.UNSET
     owner: strawberry.ID | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
-    custom: JSON | None = strawberry.UNSET
-    segment: CustomerSegment | None = strawberry.UNSET
-    tier: CustomerTier | None = strawberry.UNSET
+    custom: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Merged into the stored custom fields: a key set to null is removed (plugin fields are typed).")
+    segment: CustomerSegment | None = strawberry.field(default=strawberry.UNSET, description="Pins the segment; null lets the rules decide again.")
+    tier: CustomerTier | None = strawberry.field(default=strawberry.UNSET, description="Pins the tier; null lets the rules decide again.")
     department: str | None = strawberry.UNSET
 
 

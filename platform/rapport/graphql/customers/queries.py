@@ -10,7 +10,9 @@ from rapport import models
 from rapport.authz.sql import row_filter
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.ids import parse_global_id
-from rapport.graphql.core.pagination import Connection, PageRequest, ordering_from, paginate
+from rapport.custom_fields.sql import ordering_with_custom
+from rapport.graphql.core.pagination import Connection, PageRequest, paginate
+from rapport.plugins import active
 from rapport.graphql.customers.filters import DEFAULT_ORDER, SORT_KEYS, CustomerFilter, CustomerOrder, customer_q
 from rapport.graphql.customers.types import Customer
 from rapport.graphql.gate import secured
@@ -50,7 +52,7 @@ class CustomerQuery:
         annotations = Annotations()
         q = await customer_q(where, plan, {code: pk for pk, code in codes.items()}, annotations)
         qs = annotations.apply(await readable_customers(info)).filter(q)
-        ordering = ordering_from(order_by, SORT_KEYS, DEFAULT_ORDER)
+        ordering = ordering_with_custom(order_by, SORT_KEYS, DEFAULT_ORDER, "customer", active().fields, annotations.dialect)
         return await paginate(qs, ordering, PageRequest(first, after, last, before), Customer.from_model)
 
 

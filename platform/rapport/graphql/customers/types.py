@@ -32,11 +32,16 @@ class Address:
     country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2 code.")
 
 
+REASON_KEYS = ("rule", "plugin", "explanation", "target", "value")
+
+
 @strawberry.type(description="Which rule (and plugin) set a class or tag, and why.")
 class ClassificationReason:
     rule: str
     plugin: str
     explanation: str
+    target: str | None = strawberry.field(default=None, description='What it decided: "segment", "tier" or "tag".')
+    value: str | None = strawberry.field(default=None, description='The value it set, e.g. "existing", "high" or the tag.')
 
 
 @strawberry.type(description="The customer's standardized classes and the reasons for each.")
@@ -79,7 +84,6 @@ class Customer(relay.Node):
     segment: CustomerSegment
     tier: CustomerTier
     tags: list[str]
-    custom: JSON = strawberry.field(description="Plugin-defined custom fields as JSON, validated on every write.")
     last_interaction_at: datetime | None
     version: int = strawberry.field(description="Increases on every update; updates may send expectedVersion.")
     created_at: datetime
@@ -99,7 +103,7 @@ class Customer(relay.Node):
         return cls(
             id=row.id, name=row.name, company=row.company, title=row.title,
             segment=CustomerSegment(row.segment), tier=CustomerTier(row.tier), tags=list(row.tags or []),
-            custom=row.custom or {}, last_interaction_at=row.last_interaction_at, version=row.version,
+            last_interaction_at=row.last_interaction_at, version=row.version,
             created_at=row.created_at, updated_at=row.updated_at, row=row,
         )
 
@@ -121,6 +125,13 @@ class Customer(relay.Node):
             region=value.get("region"), postal_code=value.get("postalCode"), country=value.get("country"),
         )
 
+    @strawberry.field(description="Plugin-defined custom fields as JSON, validated on every write; personal (pii) "
+                      "custom fields are masked or left out unless you may read them. Typed access: customFields.")
+    async def custom(self, info: strawberry.Info) -> JSON:
+        from rapport.custom_fields.graphql import visible_custom
+
+        return await visible_custom(info, self, "customer", self.row.custom or {})
+
     @strawberry.field(description="The standardized classes with the reasons for each.")
     def classification(self) -> Classification:
         data = self.row.classification or {}
@@ -128,7 +139,7 @@ class Customer(relay.Node):
         return Classification(
             segment=self.segment, tier=self.tier, tags=self.tags,
             classified_at=datetime.fromisoformat(classified_at) if classified_at else None,
-            reasons=[ClassificationReason(**reason) for reason in data.get("reasons", [])],
+            reasons=[ClassificationReason(**{k: reason.get(k) for k in REASON_KEYS}) for reason in data.get("reasons", [])],
         )
 
     @strawberry.field

@@ -128,7 +128,12 @@ class PolicyMutation:
                     f"{len(scopes)} rules match (scopes {', '.join(scopes)}): give the scope of the one to remove",
                     ("input", "scope"),
                 )])
-            scope = scopes[0] if scopes else ALL  # none: the store answers NOT_FOUND
+            if not scopes:
+                return _failed([Problem(
+                    ErrorCode.NOT_FOUND,
+                    f"there is no rule p, {subject}, {department}, {resource}, {action}, <any scope>, {effect}",
+                )])
+            scope = scopes[0]
         rule = Rule(subject, department, resource, action, scope, effect)
         try:
             version = await store.remove_rule(rule, by=info.context.actor)
@@ -141,35 +146,28 @@ class PolicyMutation:
         extensions=[secured(POLICY, MANAGE, _forbidden)],
     )
     async def grant_role(self, info: strawberry.Info, input: RoleGrantInput) -> PolicyPayload:
-        subject, grant, problems = await _grant_problems(input, granting=True)
-        if grant is None:
-            return _failed(problems)
-        try:
-            version = await store.grant_role(subject, grant, by=info.context.actor)
-        except DomainError as error:
-            return _failed(error, _GRANT_PATHS)
-        role = ROLE_PREFIX + grant.role
-        return PolicyPayload(
-            rules=await _role_rules(role),
-            grant=RoleGrantType(subject=subject, role=grant.role, department=grant.department),
-            version=version,
-        )
+        return await _change_grant(info, input, granting=True)
 
     @strawberry.mutation(
         description="Revoke a role grant (NOT_FOUND when the subject does not hold it).",
         extensions=[secured(POLICY, MANAGE, _forbidden)],
     )
     async def revoke_role(self, info: strawberry.Info, input: RoleGrantInput) -> PolicyPayload:
-        subject, grant, problems = await _grant_problems(input, granting=False)
-        if grant is None:
-            return _failed(problems)
-        try:
-            version = await store.revoke_role(subject, grant, by=info.context.actor)
-        except DomainError as error:
-            return _failed(error, _GRANT_PATHS)
-        role = ROLE_PREFIX + grant.role
-        return PolicyPayload(
-            rules=await _role_rules(role),
-            grant=RoleGrantType(subject=subject, role=grant.role, department=grant.department),
-            version=version,
-        )
+        return await _change_grant(info, input, granting=False)
+
+
+async def _change_grant(info: strawberry.Info, input: RoleGrantInput, *, granting: bool) -> PolicyPayload:
+    """Grant or revoke; the payload lists the role's rules so the admin sees what the grant means."""
+    subject, grant, problems = await _grant_problems(input, granting=granting)
+    if grant is None:
+        return _failed(problems)
+    change = store.grant_role if granting else store.revoke_role
+    try:
+        version = await change(subject, grant, by=info.context.actor)
+    except DomainError as error:
+        return _failed(error, _GRANT_PATHS)
+    return PolicyPayload(
+        rules=await _role_rules(ROLE_PREFIX + grant.role),
+        grant=RoleGrantType(subject=subject, role=grant.role, department=grant.department),
+        version=version,
+    )

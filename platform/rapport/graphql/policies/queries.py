@@ -47,7 +47,7 @@ class PolicyQuery:
         return [AccessRule.from_rule(Rule(*row)) for row in rows]
 
     @strawberry.field(
-        description="The stored role grants, by subject, role and department; each argument given must match exactly.",
+        description="The stored role grants, ordered by subject, role and department; each argument given must match exactly.",
         extensions=[secured("policy", "manage")],
     )
     async def role_grants(self, subject: str | None = None, department: str | None = None) -> list[RoleGrantType]:

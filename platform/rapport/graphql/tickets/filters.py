@@ -7,12 +7,13 @@ from enum import Enum
 
 import strawberry
 from strawberry.scalars import JSON
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, string_q
 from rapport.graphql.core.json_array import array_contains
-from rapport.graphql.core.json_filter import json_q
+from rapport.custom_fields.sql import custom_q
+from rapport.plugins import active
 from rapport.graphql.core.pagination import SortKey
 from rapport.graphql.tickets.types import TicketPriority, TicketStatus
 from rapport.models import TicketPriority as Priority
@@ -36,7 +37,7 @@ class TicketFilter:
     breached: bool | None = strawberry.field(
         default=None,
         description="true: the resolution target was missed (stamped), or the ticket is not resolved and its due time "
-        "has passed. false: the others.",
+        "has passed (while paused: passed before the pause). false: the others.",
     )
     sla_due_at: DateTimeFilter | None = strawberry.field(default=None, description="On the resolution due time.")
     created_at: DateTimeFilter | None = None
@@ -73,7 +74,8 @@ DEFAULT_ORDER = ("CREATED_AT", False)
 def breached_q(now: datetime) -> Q:
     """Resolution target missed: stamped, or still to resolve and overdue."""
     done = [s.value for s in DONE]
-    return Q(resolution_breached_at__isnull=False) | (~Q(status__in=done) & Q(resolution_due_at__lt=now))
+    running = Q(sla_paused_at__isnull=True) | Q(resolution_due_at__lt=F("sla_paused_at"))  # paused: the clock stands still
+    return Q(resolution_breached_at__isnull=False) | (~Q(status__in=done) & Q(resolution_due_at__lt=now) & running)
 
 
 def ticket_q(where: TicketFilter | None, department_ids: dict[str, int], annotations: Annotations, now: datetime) -> Q:
@@ -107,7 +109,7 @@ def ticket_q(where: TicketFilter | None, department_ids: dict[str, int], annotat
         if f.created_at:
             q &= ordered_q("created_at", f.created_at, "where.createdAt")
         if f.custom is not None:
-            q &= json_q("custom", f.custom, annotations, "where.custom")
+            q &= custom_q("ticket", f.custom, annotations, active().fields)
         if f.search:
             text = f.search.strip()
             q &= Q(subject__icontains=text) | Q(description__icontains=text) | Q(number__icontains=text)

@@ -39,7 +39,8 @@ class UpdateTicketInput:
     )
     category: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
-    custom: JSON | None = strawberry.UNSET
+    custom: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="Merged into the stored custom fields: a key set to null is removed (plugin fields are typed).")
 
 
 _KEYS = {"idempotency_key": "idempotencyKey"}

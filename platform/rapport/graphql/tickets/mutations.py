@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from rapport.graphql.tickets.inputs import OpenTicketInput, UpdateTicketInput, g
 from rapport.graphql.tickets.types import Ticket, TicketActivityKind, TicketStatus
 from rapport.models import Ticket as TicketRow
 from rapport.services import tickets as service
-from rapport.services.errors import DomainError
+from rapport.services.errors import DomainError, ErrorCode
 
 
 @strawberry.type(description="The ticket as it is after the mutation, or why nothing changed.")
@@ -78,15 +79,22 @@ class TicketMutation:
 
     @strawberry.mutation(
         description="Give a ticket to an active agent of its department (needs `manage` on tickets, except to take it "
-        "yourself). `assignee: null` unassigns it; automatic assignment comes later.",
+        "yourself). `assignee: null`: automatic assignment by the department's rule (round-robin or least open tickets; "
+        "a plugin may decide first); in a department that assigns manually, null unassigns. `unassign: true` always "
+        "unassigns (handing back one's own ticket needs only `update`). Every assignment is an ASSIGNED activity.",
         extensions=[secured("ticket", "update", forbidden(TicketPayload))],
     )
-    async def assign_ticket(self, info: strawberry.Info, id: strawberry.ID, assignee: strawberry.ID | None = None) -> TicketPayload:
+    async def assign_ticket(
+        self, info: strawberry.Info, id: strawberry.ID, assignee: strawberry.ID | None = None, unassign: bool = False
+    ) -> TicketPayload:
         try:
             agent = input_id(assignee, "Agent", "assignee") if assignee is not None else None
         except DomainError as error:
             return TicketPayload(errors=field_errors(error))
-        return await _attempt(info, id, service.assign, agent)
+        if unassign and agent is not None:
+            conflict = DomainError.single(ErrorCode.INVALID, "give an assignee or unassign, not both", ("unassign",))
+            return TicketPayload(errors=field_errors(conflict))
+        return await _attempt(info, id, functools.partial(service.assign, unassign=unassign), agent)
 
     @strawberry.mutation(
         description="Add a COMMENT or a WORK_LOG to the ticket's record (note required, minutesSpent 0..1440). "

@@ -16,6 +16,8 @@ from rapport.graphql.core.pagination import Connection
 from rapport.graphql.customers.types import Customer
 from rapport.graphql.org.dataloaders import agent_by_id, department_by_id
 from rapport.graphql.org.types import Agent, Department
+from rapport.services.business_hours import ALWAYS, BusinessCalendar
+from rapport.services.sla_policies import calendar_named
 from rapport.services.ticket_sla import sla_state
 
 TicketStatus = strawberry.enum(
@@ -49,18 +51,23 @@ class TicketSla:
         description="Resolved (or closed) after the due time, or not yet and the due time has passed."
     )
     remaining_seconds: int | None = strawberry.field(
-        description="Seconds to the next due time (first response while unanswered, then resolution); "
-        "negative when breached; null once resolved or closed."
+        description="Business seconds left to the next due time (first response while unanswered, then resolution), "
+        "counted in the policy's business hours (`calendar`): nights, weekends, holidays and pauses do not count. "
+        "Negative when breached (business seconds overdue); null once resolved or closed; stands still while paused."
+    )
+    calendar: str = strawberry.field(description="The business-hours calendar the targets are counted in (\"24x7\": always).")
+    paused_since: datetime | None = strawberry.field(
+        description="Set while the ticket is PENDING under a policy that pauses: the clocks stand still since then."
     )
 
     @classmethod
-    def from_model(cls, row: models.Ticket, now: datetime) -> TicketSla:
-        state = sla_state(row, now)
+    def from_model(cls, row: models.Ticket, now: datetime, calendar: BusinessCalendar = ALWAYS) -> TicketSla:
+        state = sla_state(row, now, calendar)
         return cls(
             policy=row.sla_policy, first_response_due_at=row.first_response_due_at, resolution_due_at=row.resolution_due_at,
             first_responded_at=row.first_responded_at, resolved_at=row.resolved_at,
             first_response_breached=state.first_response_breached, resolution_breached=state.resolution_breached,
-            remaining_seconds=state.remaining_seconds,
+            remaining_seconds=state.remaining_seconds, calendar=calendar.name, paused_since=row.sla_paused_at,
         )
 
 
@@ -140,8 +147,10 @@ class Ticket(relay.Node):
         return Agent.from_model(row) if row else None
 
     @strawberry.field(description="Due times of the first response and the resolution, and whether they were missed.")
-    def sla(self, info: strawberry.Info) -> TicketSla:
-        return TicketSla.from_model(self.row, request_now(info))
+    async def sla(self, info: strawberry.Info) -> TicketSla:
+        department = await department_by_id(info).load(self.row.department_id)
+        calendar = calendar_named(self.row.sla_policy, department.code if department else "")
+        return TicketSla.from_model(self.row, request_now(info), calendar)
 
     @strawberry.field(
         description="The service record, oldest first. `first`: default and at most 100; "

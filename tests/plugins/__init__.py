@@ -1,0 +1,1 @@
+"""Test-only plugins: registered by tests with ``load_plugins(settings, extra=[...])``."""
