@@ -22,6 +22,20 @@ def test_every_root_field_of_the_schema_declares_a_permission() -> None:
     assert undeclared == [], f"root fields without secured(resource, action): {undeclared}"
 
 
+def test_every_root_field_a_plugin_adds_declares_a_permission_too() -> None:
+    """With every installed plugin (CI installs the bundled ones) plus the test plugins."""
+    from rapport.plugins import load_plugins
+    from rapport.settings import Settings
+    from tests.plugins import loyalty
+
+    installed = load_plugins(Settings(plugins=None))
+    test_only = load_plugins(Settings(plugins=""), extra=[loyalty])  # shares field names with a bundled plugin
+    for host in (installed, test_only):
+        schema = build_schema(plugins=host)
+        undeclared = [name for name, field in _root_fields(schema) if declared_permission(field) is None]
+        assert undeclared == [], f"plugin root fields without secured(resource, action): {undeclared}"
+
+
 def test_declared_permissions_use_known_resources_and_actions() -> None:
     from rapport.authz.model import ACTIONS
 
