@@ -11,8 +11,8 @@ The delivery state is one ``OutboxDelivery`` row per (event, consumer). An event
 (``delivered_at``) once every current consumer has delivered or parked it; the partial index
 ``idx_outbox_pending`` keeps the relay's reads on those pending events only.
 
-Call :func:`relay_pass` (one pass; returns a report) from a loop: the in-process runner
-(``rapport.jobs.inprocess``) does, in the app (embedded) and in each ``rapport worker``, under a lease
+Call :func:`relay_pass` (one pass; returns a report) from a loop: the scheduler
+(``rapport.jobs.schedule``) does, in the app (embedded) and in each ``rapport worker``, under a lease
 so that one process relays at a time.
 """
 

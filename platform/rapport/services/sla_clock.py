@@ -2,10 +2,9 @@
 while PENDING, moved on when it resumes, stamped when a target is met late.
 
 Each function returns the columns to write, for the caller's own (version-guarded) update. A pause
-keeps the business time that was left: on resume every target still running moves by the paused
-business time (``calendar.add(due, calendar.between(paused, resumed))``), so exactly as much business
-time is left - or overdue - as when the pause began; a breach already stamped stays stamped.
-``sla_paused_seconds`` adds up the paused business time.
+keeps the business time that was left: on resume every target still running gets a due time with exactly
+as much business time left - or overdue - as when the pause began (``moved``); a breach already stamped
+stays stamped. ``sla_paused_seconds`` adds up the paused business time.
 """
 
 from __future__ import annotations
@@ -70,25 +69,34 @@ async def ticket_calendar(row: Ticket, conn: BaseDBAsyncClient | None = None) ->
     return calendar_named(row.sla_policy, await department_code(row.department_id, conn))
 
 
+def moved(calendar: BusinessCalendar, moment: datetime, paused_at: datetime, resumed_at: datetime) -> datetime:
+    """Where a due (or warning) time goes when the clocks stood still from ``paused_at`` to ``resumed_at``:
+    the business time left at the pause is left after the resume (a target not yet due is never overdue
+    right after a resume); one overdue at the pause stays exactly as overdue."""
+    if moment >= paused_at:
+        return calendar.add(resumed_at, calendar.between(paused_at, moment))
+    return calendar.add(moment, calendar.between(paused_at, resumed_at))
+
+
 def _resumed(row: Ticket, now: datetime, calendar: BusinessCalendar) -> dict[str, Any]:
-    """Columns that end the pause at ``now``: every target still running moves by the paused business time,
-    so the time left (or overdue) is what it was when the pause began."""
+    """Columns that end the pause at ``now``: every target still running keeps the business time it had
+    left (or stays as overdue as it was) when the pause began."""
     paused_at: datetime = row.sla_paused_at  # type: ignore[assignment]
     paused = calendar.between(paused_at, now) if now > paused_at else timedelta(0)
     columns: dict[str, Any] = {
         "sla_paused_at": None,
         "sla_paused_seconds": (row.sla_paused_seconds or 0) + int(paused.total_seconds()),
     }
-    if paused <= timedelta(0):
+    if now <= paused_at:
         return columns
     running = {"resolution": True, "first_response": row.first_responded_at is None}
     for target, runs in running.items():
         if not runs:
             continue
-        columns[f"{target}_due_at"] = calendar.add(getattr(row, f"{target}_due_at"), paused)
+        columns[f"{target}_due_at"] = moved(calendar, getattr(row, f"{target}_due_at"), paused_at, now)
         warn_at = getattr(row, f"{target}_warn_at")
         if warn_at is not None and getattr(row, f"{target}_warned_at") is None:
-            columns[f"{target}_warn_at"] = calendar.add(warn_at, paused)
+            columns[f"{target}_warn_at"] = moved(calendar, warn_at, paused_at, now)
     return columns
 
 
@@ -128,6 +136,6 @@ async def first_response_columns(row: Ticket, at: datetime, conn: BaseDBAsyncCli
     paused_at = row.sla_paused_at
     if paused_at is not None and at > paused_at:
         calendar = await ticket_calendar(row, conn)
-        columns["first_response_due_at"] = calendar.add(row.first_response_due_at, calendar.between(paused_at, at))
+        columns["first_response_due_at"] = moved(calendar, row.first_response_due_at, paused_at, at)
     columns.update(breach_stamps(row, at, responding=True))
     return columns
