@@ -89,6 +89,7 @@ def _console_scripts(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.packaging
 def test_wheel_contents(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -195,6 +196,7 @@ def _graphql(base_url: str, token: str, query: str) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.packaging
 def test_installed_wheel_migrates_seeds_and_serves_from_any_directory(venv: Path, server: tuple[str, dict]) -> None:
     base_url, run = server
     site_packages = _run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], **run)

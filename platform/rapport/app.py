@@ -114,12 +114,12 @@ class PluginContextMiddleware:
 async def _start_policy_notifier(settings: Settings) -> PolicyNotifier | None:
     """Policy changes of other processes: the version poll always, the redis notifier when configured."""
     from rapport.authz.enforcer import get_engine
-    from rapport.authz.notifier import PolicyNotifier
+    from rapport.authz.notifier import PolicyNotifier, channel_for
 
     get_engine().poll_interval = settings.policy_poll_interval
     if not settings.redis_url:
         return None  # embedded: one process, and the store invalidates its engine itself
-    notifier = PolicyNotifier(settings.redis_url)
+    notifier = PolicyNotifier(settings.redis_url, channel=channel_for(settings.redis_namespace))
     await notifier.start()
     return notifier
 

@@ -109,3 +109,20 @@ async def test_a_publish_failure_leaves_the_change_committed(seeded, channel) ->
         await notifier.stop()
         await broken.aclose()
     assert notifier.publish not in store.on_policy_changed
+
+
+async def test_deployments_sharing_a_redis_listen_on_their_own_namespace(db, settings, redis_client) -> None:
+    if not TEST_REDIS_URL:
+        pytest.skip("real leg only (RAPPORT_TEST_REDIS_URL unset): the app's notifier needs a redis URL")
+    from rapport.app import _start_policy_notifier
+
+    namespace = f"tenant-{uuid.uuid4().hex[:8]}"
+    notifier = await _start_policy_notifier(settings.model_copy(update={"redis_url": TEST_REDIS_URL,
+                                                                         "redis_namespace": namespace}))
+    assert notifier is not None
+    try:
+        subscribers = dict(await redis_client.pubsub_numsub(f"{namespace}:policy", "rapport:policy"))
+        assert subscribers[f"{namespace}:policy".encode()] == 1
+        assert notifier.channel == f"{namespace}:policy"
+    finally:
+        await notifier.stop()

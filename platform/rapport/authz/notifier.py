@@ -2,7 +2,7 @@
 
 After a change commits, :mod:`rapport.authz.store` invalidates this process's engine and awaits its
 ``on_policy_changed`` hooks; the notifier's hook publishes ``{"instance": <this process>, "version": N}``
-on the channel ``rapport:policy``. Every app process subscribes; a message from another instance with a
+on the channel ``<RAPPORT_REDIS_NAMESPACE>:policy`` (``rapport:policy`` by default). Every app process subscribes; a message from another instance with a
 version newer than the engine's rebuilds the engine at once (messages from itself are ignored: the store
 already invalidated it). Pub/sub is at-most-once: a message sent while a subscriber reconnects is lost.
 The engine's version poll (``RAPPORT_POLICY_POLL_INTERVAL``, 0.5 s by default) is the safety net, and
@@ -30,7 +30,14 @@ from rapport.authz.enforcer import PolicyEngine, get_engine
 
 log = structlog.get_logger("rapport.authz")
 
-CHANNEL = "rapport:policy"
+
+def channel_for(namespace: str) -> str:
+    """The policy channel of a redis namespace (``RAPPORT_REDIS_NAMESPACE``): deployments sharing one redis
+    under different namespaces never rebuild each other's engines."""
+    return f"{namespace}:policy"
+
+
+CHANNEL = channel_for("rapport")
 
 
 def new_instance_id() -> str:
