@@ -59,11 +59,12 @@ def _type_namespace() -> dict:
 
     from rapport import plugin_api
     from rapport.auth.actor import Actor
+    from rapport.services.assignment import AssignmentContext
     from rapport.services.service_config import SlaPolicy
     from rapport.services.sla_policies import TicketContext
     from rapport.settings import Settings
 
     namespace = dict(vars(hookspecs))
     namespace.update(vars(plugin_api))
-    namespace.update(Starlette=Starlette, Actor=Actor, SlaPolicy=SlaPolicy, TicketContext=TicketContext, Settings=Settings)
+    namespace.update(Starlette=Starlette, Actor=Actor, AssignmentContext=AssignmentContext, SlaPolicy=SlaPolicy, TicketContext=TicketContext, Settings=Settings)
     return namespace

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         Problem,
         TicketFacts,
     )
+    from rapport.services.assignment import AssignmentContext
     from rapport.services.service_config import SlaPolicy
     from rapport.services.sla_policies import TicketContext
     from rapport.settings import Settings
@@ -204,6 +205,25 @@ def sla_policy(ticket: TicketContext, settings: Settings) -> SlaPolicy | Mapping
     policies decide: a failing plugin never stops a ticket from opening.
     """
 
+
+
+@hookspec(firstresult=True)
+def assign_ticket(ticket: AssignmentContext, settings: Settings) -> int | Awaitable[int | None] | None:
+    """Who gets a ticket that is assigned automatically: on open, when its department assigns
+    automatically (``round_robin`` or ``least_open``), and on ``assignTicket(id, assignee: null)``.
+    May be async.
+
+    :param ticket: a ``rapport.services.assignment.AssignmentContext``: ticket and department ids, the
+        department's code, priority, category, tags, customer id and custom fields. On open the ticket
+        is being written in the same transaction: read the context, not the database row.
+    :param settings: the process's settings.
+    :returns: the id of an active agent of the ticket's department, or None to leave the choice to the
+        department's strategy. An agent outside the department, or inactive, is ignored (logged) and
+        the strategy decides. The choice is recorded as an ASSIGNED activity with rule ``plugin``.
+
+    First result: yes, the first non-None (awaited) result wins. Raising is logged and the department's
+    strategy decides: a failing plugin never stops a ticket from opening.
+    """
 
 # ------------------------------------------------------------------------------------------------
 # Integration

@@ -203,3 +203,8 @@ class PluginHost:
         """The first plugin's SLA policy for a ticket (a TicketContext), or None: the configuration decides."""
         found = await self.call_first("sla_policy", ticket=ticket, settings=self.settings)
         return found[1] if found else None
+
+    async def assign_ticket(self, ticket: Any) -> int | None:
+        """The first plugin's assignee for a ticket (an AssignmentContext), or None: the strategy decides."""
+        found = await self.call_first("assign_ticket", ticket=ticket, settings=self.settings)
+        return found[1] if found else None

@@ -8,7 +8,9 @@ from collections import Counter
 
 import pytest
 
+from rapport import hookimpl
 from rapport.models import Agent, Customer, Department, Ticket, TicketActivity, TicketActivityKind
+from rapport.plugins import activated
 from rapport.services import assignment
 from rapport.services import tickets as service
 from rapport.services.errors import DomainError
@@ -16,6 +18,7 @@ from rapport.services.service_config import parse_service_config, use_config
 from tests.services.test_tickets import open_one, plan_of
 from tests.support.graphql import make_agent
 from tests.support.personas import cast
+from tests.support.plugins import host_with
 
 
 def configure(sales: str, support: str = "manual") -> None:
@@ -32,7 +35,6 @@ async def world(db, settings):
     sales_agents = [people["sales"].agent.id, people["sales2"].agent.id, people["lead"].agent.id, extra.id]
     yield people, customer, sales_agents, away
     use_config(previous)
-    assignment.set_plugin_assignee_source(None)
 
 
 async def test_round_robin_is_fair_over_100_tickets_opened_at_once(world, settings) -> None:
@@ -96,29 +98,44 @@ async def test_assign_with_no_assignee_assigns_automatically(world, settings) ->
     assert refused.value.problems[0].code.value == "FORBIDDEN"
 
 
+class VipDesk:
+    """A partner's assignment plugin: VIP tickets to one agent; it also tries a few wrong answers."""
+
+    def __init__(self, vip_agent: int, outsider: int) -> None:
+        self.vip_agent, self.outsider = vip_agent, outsider
+        self.asked: list[assignment.AssignmentContext] = []
+
+    @hookimpl
+    async def assign_ticket(self, ticket: assignment.AssignmentContext) -> int | str | None:
+        self.asked.append(ticket)
+        if "vip" in ticket.tags:
+            return self.vip_agent
+        if "elsewhere" in ticket.tags:
+            return self.outsider  # not of the department: ignored
+        if "nonsense" in ticket.tags:
+            return "the tall one"  # not an agent id: ignored
+        if "broken" in ticket.tags:
+            raise RuntimeError("plugin bug")  # logged: the department's rule decides
+        return None
+
+
 async def test_a_plugin_decides_first_within_the_department(world, settings) -> None:
     people, customer, sales_agents, away = world
     configure("round_robin")
-    asked = []
-
-    async def plugin(context: assignment.AssignmentContext) -> int | None:
-        asked.append(context)
-        if "vip" in context.tags:
-            return sales_agents[3]
-        if "elsewhere" in context.tags:
-            return people["support"].agent.id  # not of the department: ignored
-        return None
-
-    assignment.set_plugin_assignee_source(plugin)
+    desk = VipDesk(sales_agents[3], people["support"].agent.id)
     plan = await plan_of(people["sales"].agent)
-    vip = await open_one(plan, customer, settings, tags=["vip"])
-    other = await open_one(plan, customer, settings, tags=["elsewhere"])
-    plain = await open_one(plan, customer, settings)
-    assert vip.assignee_id == sales_agents[3]
-    assert other.assignee_id in sales_agents and plain.assignee_id in sales_agents
-    assert [c.department for c in asked] == ["sales"] * 3 and asked[0].ticket_id == vip.id
+    with activated(host_with(settings, desk)):
+        vip = await open_one(plan, customer, settings, tags=["vip"])
+        others = [await open_one(plan, customer, settings, tags=[tag]) for tag in ("elsewhere", "nonsense", "broken")]
+        plain = await open_one(plan, customer, settings)
+        configure("manual")  # a manual department: the plugin still decides first, nobody else does
+        manual_vip = await open_one(plan, customer, settings, tags=["vip"])
+        manual_plain = await open_one(plan, customer, settings)
+    assert vip.assignee_id == manual_vip.assignee_id == sales_agents[3]
+    assert all(t.assignee_id in sales_agents for t in [*others, plain]) and manual_plain.assignee_id is None
+    assert [c.department for c in desk.asked] == ["sales"] * 7 and desk.asked[0].ticket_id == vip.id
     rules = [a.data["rule"] for a in await TicketActivity.filter(kind=TicketActivityKind.ASSIGNED).order_by("id")]
-    assert rules == ["plugin", "round_robin", "round_robin"]
+    assert rules == ["plugin", "round_robin", "round_robin", "round_robin", "round_robin", "plugin"]
 
 
 async def test_no_active_agent_is_a_clear_error_on_demand(world, settings) -> None:

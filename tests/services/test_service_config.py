@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from rapport import hookimpl
 from rapport.models import TicketPriority
+from rapport.plugins import activated
 from rapport.services import sla_policies
 from rapport.services.service_config import (
     DEFAULT_POLICY,
@@ -17,6 +19,7 @@ from rapport.services.service_config import (
     use_config,
 )
 from rapport.services.sla_policies import TicketContext, calendar_named, select_sla_policy
+from tests.support.plugins import host_with
 
 EXAMPLE = """
 default_calendar = "office"
@@ -99,29 +102,40 @@ async def test_policy_selection_order_and_calendars(config) -> None:
     assert calendar_named("since-removed", "sales").name == "office"  # unknown names: the default's rules
 
 
-async def test_a_plugin_decides_first_and_a_failing_one_is_ignored(config) -> None:
-    seen = []
+class PartnerPolicies:
+    """A partner's ``sla_policy`` plugin: a gold policy for support, a failure for one department."""
 
-    async def plugin(context: TicketContext):
-        seen.append(context)
-        if context.department == "support":
+    def __init__(self) -> None:
+        self.seen: list[TicketContext] = []
+
+    @hookimpl
+    async def sla_policy(self, ticket: TicketContext) -> dict | None:
+        self.seen.append(ticket)
+        if ticket.department == "support":
             return {"name": "partner-gold", "first_response": "10m", "resolution": "1h"}
-        if context.department == "boom":
+        if ticket.department == "boom":
             raise RuntimeError("plugin bug")
         return None
 
-    sla_policies.set_plugin_policy_source(plugin)
-    try:
+
+class SyncPolicies:
+    @hookimpl
+    def sla_policy(self) -> SlaPolicy:
+        return SlaPolicy("sync", H, 2 * H)
+
+
+async def test_a_plugin_decides_first_and_a_failing_one_is_ignored(config, settings) -> None:
+    partner = PartnerPolicies()
+    with activated(host_with(settings, partner)):
         gold = await select_sla_policy(TicketContext(TicketPriority.LOW, "support", None))
         assert gold.name == "partner-gold" and gold.target("resolution", "low") == H
         assert sla_policies.policy_named("partner-gold") == gold  # remembered for later look-ups by name
         assert (await select_sla_policy(TicketContext(TicketPriority.LOW, "sales", "high"))).name == "vip"
         assert (await select_sla_policy(TicketContext(TicketPriority.LOW, "boom", None))).name == DEFAULT_POLICY
-        assert [c.department for c in seen] == ["support", "sales", "boom"]
-        sla_policies.set_plugin_policy_source(lambda context: SlaPolicy("sync", H, 2 * H))
+    assert [c.department for c in partner.seen] == ["support", "sales", "boom"]
+    with activated(host_with(settings, SyncPolicies())):
         assert (await select_sla_policy(TicketContext(TicketPriority.LOW, "sales", None))).name == "sync"
-    finally:
-        sla_policies.set_plugin_policy_source(None)
+    assert (await select_sla_policy(TicketContext(TicketPriority.LOW, "sales", None))).name != "sync"  # not installed
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ Strategies, per department (``[departments.<code>] assignment = ...`` in the ser
     round_robin  the active agents of the department in turn (by id), after the one chosen last
     least_open   the active agent with the fewest NEW/OPEN/PENDING tickets; ties go round-robin
 
-A plugin may decide first (``set_plugin_assignee_source``); its choice must be an active agent of the
+A plugin may decide first (the ``assign_ticket`` hook); its choice must be an active agent of the
 department, otherwise the strategy decides. Inactive agents are never chosen.
 
 Concurrent choices in one department are serialized: the department's pointer (the agent chosen last,
@@ -16,8 +16,7 @@ opened at once see each other's assignee and round-robin stays fair.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,18 +51,6 @@ class AssignmentContext:
 class Choice:
     agent_id: int
     rule: str  # "round_robin", "least_open" or "plugin"
-
-
-HOOK = "assign_ticket"
-AssigneeAnswer = int | None
-AssigneeSource = Callable[[AssignmentContext], AssigneeAnswer | Awaitable[AssigneeAnswer]]
-_plugin_source: AssigneeSource | None = None
-
-
-def set_plugin_assignee_source(source: AssigneeSource | None) -> None:
-    """Install the function that lets plugins choose first: it returns an agent id, or None to pass."""
-    global _plugin_source
-    _plugin_source = source
 
 
 def strategy_of(department: str) -> AssignmentStrategy:
@@ -103,43 +90,26 @@ async def _open_counts(conn: BaseDBAsyncClient, agents: list[int], department_id
     return {agent: int(n) for agent, n in rows}
 
 
-def _hook_source() -> AssigneeSource | None:
-    """The plugins' ``assign_ticket(ticket, settings)`` hook (first non-None agent id wins), once the
-    plugin platform declares it; until then only ``set_plugin_assignee_source`` installs one."""
-    try:
-        from rapport import plugins
-
-        host = plugins.active()
-    except Exception:  # no plugin platform, or plugins that cannot load: the department's rule decides
-        return None
-    if not hasattr(host.manager.hook, HOOK) or not host.implementations(HOOK):
-        return None
-
-    async def ask(context: AssignmentContext) -> int | None:
-        found = await host.call_first(HOOK, ticket=context, settings=host.settings)
-        return found[1] if found else None
-
-    return ask
-
-
 async def _from_plugin(context: AssignmentContext, conn: BaseDBAsyncClient) -> int | None:
-    source = _plugin_source or _hook_source()
-    if source is None:
-        return None
+    """The active plugins' ``assign_ticket`` answer, if it names an active agent of the department."""
+    from rapport import plugins  # the plugin platform imports the services: import it late
+
     try:
-        answer = source(context)
-        if inspect.isawaitable(answer):
-            answer = await answer
-    except Exception:
-        log.exception("assignment plugin failed; the department's rule decides", ticket=context.ticket_id)
+        answer = await plugins.active().assign_ticket(context)
+    except Exception:  # a failing plugin never stops a ticket from opening (the host logged it, naming it)
+        log.warning("assignment plugin failed; the department's rule decides", ticket=context.ticket_id)
         return None
     if answer is None:
         return None
-    valid = await Agent.filter(id=int(answer), department_id=context.department_id, active=True).using_db(conn).exists()
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        log.warning("assignment plugin answered something other than an agent id", ticket=context.ticket_id,
+                    answer=type(answer).__name__)
+        return None
+    valid = await Agent.filter(id=answer, department_id=context.department_id, active=True).using_db(conn).exists()
     if not valid:
         log.warning("assignment plugin chose an agent outside the department or inactive", ticket=context.ticket_id, agent=answer)
         return None
-    return int(answer)
+    return answer
 
 
 async def choose_assignee(conn: BaseDBAsyncClient, context: AssignmentContext) -> Choice | None:

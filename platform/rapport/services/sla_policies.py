@@ -12,8 +12,7 @@ policy up by that name, so a policy must keep its name while tickets use it.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,49 +49,16 @@ class TicketContext:
     custom: Mapping[str, Any] = field(default_factory=dict)
 
 
-# --- the plugin seam ----------------------------------------------------------------------------------------
+# --- the plugins' answer -------------------------------------------------------------------------------------
 
-PolicyAnswer = SlaPolicy | Mapping[str, Any] | None
-PolicySource = Callable[[TicketContext], PolicyAnswer | Awaitable[PolicyAnswer]]
-
-_plugin_source: PolicySource | None = None
 _plugin_policies: dict[str, SlaPolicy] = {}  # policies plugins chose in this process, by name
 
 
-def set_plugin_policy_source(source: PolicySource | None) -> None:
-    """Install the function that asks plugins first (the plugin host wires its ``sla_policy`` hook here).
-
-    It receives a TicketContext and returns an SlaPolicy, a mapping in the configuration's policy shape
-    (``{"name": ..., "first_response": "1h", "resolution": "8h", ...}``), None to let the configuration
-    decide, or an awaitable of one of these."""
-    global _plugin_source
-    _plugin_source = source
-
-
-def _source() -> PolicySource | None:
-    if _plugin_source is not None:
-        return _plugin_source
-    return _hook_source()
-
-
-def _hook_source() -> PolicySource | None:
-    """The active plugin host's ``sla_policy`` hook (the first non-None answer of any plugin)."""
-    try:
-        from rapport import plugins
-    except ImportError:  # the plugin platform is optional for this module
-        return None
-    return lambda context: plugins.active().sla_policy(context)
-
-
 async def _from_plugins(context: TicketContext) -> SlaPolicy | None:
-    source = _source()
-    if source is None:
-        return None
+    from rapport import plugins  # the plugin platform imports the services: import it late
+
     try:
-        answer = source(context)
-        if inspect.isawaitable(answer):
-            answer = await answer
-        policy = _as_policy(answer)
+        policy = _as_policy(await plugins.active().sla_policy(context))
     except Exception:  # a failing plugin must not stop a ticket from opening: the configuration decides
         log.exception("sla_policy plugin failed; using the configured policies", ticket=context.ticket_id)
         return None
