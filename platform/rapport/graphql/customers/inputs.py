@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from rapport.graphql.core.ids import input_id
+from rapport.graphql.core.inputs import sent
 from rapport.graphql.customers.types import CustomerSegment, CustomerTier
 
 
@@ -59,17 +59,7 @@ _ADDRESS_KEYS = {"line1": "line1", "line2": "line2", "city": "city", "region": "
 
 def given(data: Any) -> dict[str, Any]:
     """The fields the client sent (UNSET ones left out), with ids and enums turned into domain values."""
-    out: dict[str, Any] = {}
-    for name, value in vars(data).items():
-        if value is strawberry.UNSET:
-            continue
-        if name == "address" and value is not None:
-            value = {_ADDRESS_KEYS[k]: v for k, v in vars(value).items() if v is not strawberry.UNSET}
-        elif name == "owner" and value is not None:
-            value = input_id(value, "Agent", "input", "owner")
-        elif name in ("segment", "tier") and value is not None:
-            value = value.value
-        out[name] = value
-    if "name" in out and out["name"] is None:
-        out["name"] = ""  # null name is REQUIRED, reported by the data-entry standard
+    out = sent(data, ids={"owner": "Agent"}, required=("name",))
+    if out.get("address") is not None:
+        out["address"] = sent(out["address"], names=_ADDRESS_KEYS)
     return out

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from rapport.graphql.core.ids import input_id
+from rapport.graphql.core.inputs import sent
 from rapport.graphql.interactions.types import InteractionChannel, InteractionDirection
 
 
@@ -33,13 +33,4 @@ _NAMES = {"occurred_at": "occurredAt", "duration_seconds": "durationSeconds", "i
 
 def given(data: LogInteractionInput) -> dict[str, Any]:
     """The fields the client sent (UNSET ones left out) under their API names, ids and enums as domain values."""
-    out: dict[str, Any] = {}
-    for name, value in vars(data).items():
-        if value is strawberry.UNSET:
-            continue
-        if name == "customer":
-            value = input_id(value, "Customer", "input", "customer")
-        elif name == "ticket" and value is not None:
-            value = input_id(value, "Ticket", "input", "ticket")
-        out[_NAMES.get(name, name)] = value
-    return out
+    return sent(data, ids={"customer": "Customer", "ticket": "Ticket"}, names=_NAMES)

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from rapport.graphql.core.ids import input_id
+from rapport.graphql.core.inputs import sent
 from rapport.graphql.tickets.types import TicketPriority
 
 
@@ -48,17 +48,4 @@ _KEYS = {"idempotency_key": "idempotencyKey"}
 
 def given(data: Any) -> dict[str, Any]:
     """The fields the client sent (UNSET ones left out), with ids and enums turned into domain values."""
-    out: dict[str, Any] = {}
-    for name, value in vars(data).items():
-        if value is strawberry.UNSET:
-            continue
-        if name == "customer":
-            value = input_id(value, "Customer", "input", "customer")
-        elif name == "assignee" and value is not None:
-            value = input_id(value, "Agent", "input", "assignee")
-        elif name == "priority" and value is not None:
-            value = value.value
-        out[_KEYS.get(name, name)] = value
-    if "subject" in out and out["subject"] is None:
-        out["subject"] = ""  # null subject is REQUIRED, reported by the data-entry standard
-    return out
+    return sent(data, ids={"customer": "Customer", "assignee": "Agent"}, names=_KEYS, required=("subject",))
