@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -33,6 +34,16 @@ def test_help_lists_every_command_and_each_has_help(run_cli) -> None:
         assert command in listing.stdout
         assert run_cli(command, "--help").returncode == 0, command
     assert run_cli("apikey", "create", "--help").returncode == 0
+
+
+def test_every_command_group_registers_its_commands_in_order() -> None:
+    from rapport.cli import build_parser
+
+    (commands,) = [action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction)]
+    assert list(commands.choices) == [
+        "serve", "worker", "migrate", "makemigrations", "seed", "token", "apikey", "report", "export-schema", "policy",
+        "plugins", "classify", "outbox",
+    ]
 
 
 async def test_token_prints_a_bearer_token_for_the_agent(db, run_cli, settings) -> None:
@@ -81,3 +92,12 @@ def test_bad_setting_stops_with_one_line(run_cli) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.startswith("rapport: RAPPORT_PORT:") and result.stderr.count("\n") == 1
+
+
+def test_a_plugin_that_cannot_load_stops_the_module_run_with_one_line(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    env |= {"RAPPORT_DATABASE_URL": f"sqlite://{tmp_path / 'x.db'}", "RAPPORT_PLUGINS": "rp-test-missing"}
+    result = subprocess.run([sys.executable, "-m", "rapport.cli", "plugins"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("rapport: 1 plugin(s) failed to load") and "Traceback" not in result.stderr

@@ -95,7 +95,8 @@ def test_wheel_contents(wheel: Path) -> None:
         names = set(archive.namelist())
         scripts = _console_scripts(archive)
 
-    required = {"rapport/__init__.py", "rapport/cli.py", "rapport/migrations/__init__.py", "rapport/py.typed"}
+    required = {"rapport/__init__.py", "rapport/cli/__init__.py", "rapport/cli/__main__.py",
+                "rapport/migrations/__init__.py", "rapport/py.typed"}
     required |= {f"rapport/migrations/{name}" for name in _repo_files("migrations", "*.py")}
     required |= {f"rapport/policies/{name}" for name in _repo_files("policies", "*.conf", "*.csv")}
     required |= _source_modules()  # every package and module, so a package the config misses fails

@@ -10,12 +10,12 @@ import json
 import sys
 from typing import Any
 
+from rapport.cli.command import CommandError, run_with_database
 from rapport.settings import Settings
 
 
 def load_host(settings: Settings) -> Any:
     """The plugins of this command's process; a plugin that fails to load stops the command."""
-    from rapport.cli import CommandError
     from rapport.custom_fields.catalog import FieldDefinitionError
     from rapport.plugins import PluginLoadError, load_plugins, use_process_host
 
@@ -82,7 +82,6 @@ def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_classify(settings: Settings, args: argparse.Namespace) -> None:
     from rapport.classification.batch import classify_all
-    from rapport.cli import run_with_database
     from rapport.plugins import activated
 
     host = load_host(settings)
@@ -105,7 +104,6 @@ def cmd_classify(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_outbox(settings: Settings, args: argparse.Namespace) -> None:
-    from rapport.cli import CommandError, run_with_database
     from rapport.events import relay
     from rapport.models import OutboxDelivery, OutboxEvent
     from rapport.plugins import activated
