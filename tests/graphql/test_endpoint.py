@@ -150,3 +150,27 @@ async def test_documents_over_the_token_limit_are_rejected(db, http, headers) ->
     huge = "{ " + " ".join(f"departments {{ code }}" for _ in range(1300)) + " }"
     body = (await gql(http, huge, headers)).json()
     assert body.get("data") is None and "token" in body["errors"][0]["message"].lower()
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+async def test_a_repeated_document_is_validated_once_and_the_limits_still_hold(db, settings, headers, monkeypatch, env) -> None:
+    import strawberry.schema.schema as strawberry_schema
+
+    validated: list[str] = []
+    original = strawberry_schema.validate
+
+    def counting(schema, document, rules=None, *args, **kwargs):
+        validated.append(env)
+        return original(schema, document, rules, *args, **kwargs)
+
+    monkeypatch.setattr("strawberry.schema.schema.validate", counting)
+    app = create_app(settings.model_copy(update={"env": env}), manage_database=False)
+    query = "{ departments { code name } viewer { agent { name } } }" + " " * len(env)  # a text no other test sends
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport.test") as client:
+        for _ in range(5):
+            assert "errors" not in (await gql(client, query, headers)).json()
+        assert len(validated) == 1  # the other four requests came from the validation cache
+        too_many_aliases = "{ " + " ".join(f"a{i}: departments {{ code }}" for i in range(40)) + " }"
+        for _ in range(2):
+            body = (await gql(client, too_many_aliases, headers)).json()
+            assert body.get("data") is None and "aliases" in body["errors"][0]["message"].lower()

@@ -44,6 +44,15 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
+# The limits' validation rules, made once. QueryDepthLimiter and MaxAliasesLimiter make a new rule class
+# per instance, and the validation cache is keyed by the rules: built per request, they made every
+# request miss it and validate the whole document again.
+LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+PRODUCTION_RULES = (*LIMIT_RULES, NoSchemaIntrospectionCustomRule)
+
 
 @strawberry.type
 class Query(NodeQuery, ViewerQuery, OrgQuery, CustomerQuery, InteractionQuery, TicketQuery, PolicyQuery, ReportQuery):
@@ -89,9 +98,9 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
     parts = plugin_parts(plugins, Query, Mutation, Subscription)
     # Factories, not instances: strawberry builds fresh extensions per request (an instance would be
     # shared by concurrent requests). The parser and validation caches live at module level anyway.
+    rules = PRODUCTION_RULES if production else LIMIT_RULES
     extensions: list = [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(list(rules)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
@@ -100,8 +109,6 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
         QueryCost,
         ReportRedactions,
     ]
-    if production:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return RapportSchema(
         query=parts.query,
         mutation=parts.mutation,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -13,8 +14,11 @@ from strawberry.scalars import JSON
 from rapport import models
 from rapport.authz.masking import mask_address, mask_email, mask_phone
 from rapport.graphql.core.pagination import Connection
-from rapport.graphql.org.dataloaders import agent_by_id, department_by_id, department_codes
+from rapport.graphql.org.dataloaders import agent_by_id, department_by_id, department_codes, known_department_codes
 from rapport.graphql.org.types import Agent, Department
+
+if TYPE_CHECKING:
+    from rapport.authz.plan import PermissionPlan
 
 CustomerSegment = strawberry.enum(models.CustomerSegment, description="Lifecycle class (standardized).")
 CustomerTier = strawberry.enum(
@@ -61,18 +65,45 @@ def address_of(row: models.Customer) -> dict[str, str | None] | None:
     return value if any(value.values()) else None
 
 
-async def _pii(info: strawberry.Info, customer: Customer, field: str, value: Any, masker: Any) -> Any:
-    """The value as the viewer may see it; the withheld or masked use is recorded as a redaction."""
-    if value is None:
-        return None
-    plan = await info.context.plan()
-    codes = await department_codes(info)
+def _shown(info: strawberry.Info, plan: PermissionPlan, codes: dict[int, str], customer: Customer, field: str,
+           value: Any, masker: Any) -> Any:
     is_own = plan.actor.agent_id is not None and customer.owner_id == plan.actor.agent_id
     mode = plan.field_mode(f"customer.{field}", codes.get(customer.department_id, ""), is_own)
     if mode == "full":
         return value
     info.context.redact(f"Customer.{field}", mode)
     return masker(value) if mode == "masked" else None
+
+
+async def _shown_later(info: strawberry.Info, customer: Customer, field: str, value: Any, masker: Any) -> Any:
+    return _shown(info, await info.context.plan(), await department_codes(info), customer, field, value, masker)
+
+
+def _pii(info: strawberry.Info, customer: Customer, field: str, value: Any, masker: Any) -> Any:
+    """The value as the viewer may see it; the withheld or masked use is recorded as a redaction.
+
+    Answered at once when the request holds its plan and the department codes (a customer list loads
+    both before its rows resolve), else an awaitable: graphql-core awaits what a resolver returns, and a
+    page of 50 customers then costs no coroutine per personal field."""
+    if value is None:
+        return None
+    plan, codes = info.context.ready_plan, known_department_codes(info)
+    if plan is None or codes is None:
+        return _shown_later(info, customer, field, value, masker)
+    return _shown(info, plan, codes, customer, field, value, masker)
+
+
+def _address(value: dict[str, Any] | None) -> Address | None:
+    if value is None:
+        return None
+    return Address(
+        line1=value.get("line1"), line2=value.get("line2"), city=value.get("city"),
+        region=value.get("region"), postal_code=value.get("postalCode"), country=value.get("country"),
+    )
+
+
+async def _address_later(shown: Awaitable[dict[str, Any] | None]) -> Address | None:
+    return _address(await shown)
 
 
 @strawberry.type(description="A person or company the organisation serves.")
@@ -108,22 +139,17 @@ class Customer(relay.Node):
         )
 
     @strawberry.field(description='PII. Null or masked ("a***@example.com") unless the viewer may read it in full.')
-    async def email(self, info: strawberry.Info) -> str | None:
-        return await _pii(info, self, "email", self.row.email, mask_email)
+    def email(self, info: strawberry.Info) -> str | None:  # may return an awaitable: see _pii
+        return _pii(info, self, "email", self.row.email, mask_email)
 
     @strawberry.field(description='PII, E.164 ("+8613800138000"). Masked as "+86 138****8000" or null without full read.')
-    async def phone(self, info: strawberry.Info) -> str | None:
-        return await _pii(info, self, "phone", self.row.phone, mask_phone)
+    def phone(self, info: strawberry.Info) -> str | None:  # may return an awaitable: see _pii
+        return _pii(info, self, "phone", self.row.phone, mask_phone)
 
     @strawberry.field(description="PII. The masked form keeps only city and country.")
-    async def address(self, info: strawberry.Info) -> Address | None:
-        value = await _pii(info, self, "address", address_of(self.row), mask_address)
-        if value is None:
-            return None
-        return Address(
-            line1=value.get("line1"), line2=value.get("line2"), city=value.get("city"),
-            region=value.get("region"), postal_code=value.get("postalCode"), country=value.get("country"),
-        )
+    def address(self, info: strawberry.Info) -> Address | None:  # may return an awaitable: see _pii
+        shown = _pii(info, self, "address", address_of(self.row), mask_address)
+        return _address_later(shown) if inspect.isawaitable(shown) else _address(shown)
 
     @strawberry.field(description="Plugin-defined custom fields as JSON, validated on every write; personal (pii) "
                       "custom fields are masked or left out unless you may read them. Typed access: customFields.")

@@ -28,6 +28,11 @@ def department_by_id(info: strawberry.Info) -> DataLoader[int, models.Department
     return info.context.loader("DepartmentByIdLoader", lambda: DataLoader(load_fn=_departments))
 
 
+def known_department_codes(info: strawberry.Info) -> dict[int, str] | None:
+    """The department codes if this request has read them already (None: await ``department_codes``)."""
+    return info.context.loaders.get("department_codes")
+
+
 async def department_codes(info: strawberry.Info) -> dict[int, str]:
     """Every department's code by id, read once per request (departments are few)."""
     if "department_codes" not in info.context.loaders:
