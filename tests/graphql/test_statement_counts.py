@@ -44,3 +44,18 @@ async def test_statements_do_not_grow_with_the_page(db, http, settings, persona)
         counts[size] = len(_counted(counter.statements))
     assert counts[5] == counts[50], counts
     assert counts[50] <= 12, f"{counts[50]} statements for one page is more than the design allows"
+
+
+async def test_fields_of_one_request_share_one_read_of_the_department_codes(db, http, settings) -> None:
+    """A customer's personal fields and its tickets' scope all need the department codes: one read."""
+    await seed_demo()
+    await seed_default_policy()
+    headers = bearer(await Agent.get(email="sales.lead@demo.example.com"), settings)
+    customer = (await gql(http, "{ customers(first: 1) { nodes { id } } }", headers)).json()["data"]["customers"]["nodes"][0]
+    query = """query($id: ID!) { customer(id: $id) { email phone address { city }
+      tickets(first: 5) { nodes { number } } interactions(first: 5) { nodes { subject } } } }"""
+    with count_statements() as counter:
+        body = (await gql(http, query, headers, id=customer["id"])).json()
+    assert "errors" not in body, body
+    reads = [s for s in counter.statements if 'FROM "departments"' in s and '"code"' in s and "WHERE" not in s]
+    assert len(reads) == 1, reads

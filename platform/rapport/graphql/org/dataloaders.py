@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import strawberry
@@ -33,8 +34,18 @@ def known_department_codes(info: strawberry.Info) -> dict[int, str] | None:
     return info.context.loaders.get("department_codes")
 
 
+async def _read_department_codes() -> dict[int, str]:
+    return dict(await models.Department.all().values_list("id", "code"))
+
+
 async def department_codes(info: strawberry.Info) -> dict[int, str]:
-    """Every department's code by id, read once per request (departments are few)."""
-    if "department_codes" not in info.context.loaders:
-        info.context.loaders["department_codes"] = dict(await models.Department.all().values_list("id", "code"))
-    return info.context.loaders["department_codes"]
+    """Every department's code by id, read once per request (departments are few): resolvers asking at
+    the same time share one read."""
+    loaders = info.context.loaders
+    if "department_codes" not in loaders:
+        reading = loaders.get("department_codes_reading")
+        if reading is None:
+            reading = loaders["department_codes_reading"] = asyncio.ensure_future(_read_department_codes())
+        codes = await reading
+        loaders.setdefault("department_codes", codes)
+    return loaders["department_codes"]
