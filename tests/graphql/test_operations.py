@@ -8,6 +8,7 @@ its entry builds from the demo data. An example that builds on another (``after`
 if it has not run yet, so any single example can also be run alone (``-k TransitionTicket``).
 
 A root field of the live schema without an example, or an example file without an entry here, fails.
+Subscriptions (the ``...Live`` examples) are run over a WebSocket by ``test_operations_live.py``.
 """
 
 from __future__ import annotations
@@ -262,6 +263,11 @@ def _files() -> list[Path]:
     return sorted(OPERATIONS.glob("*.graphql"))
 
 
+def _is_live(path: Path) -> bool:
+    """A subscription: run over a WebSocket by tests/graphql/test_operations_live.py, not here."""
+    return _read(path.stem).operation.operation == OperationType.SUBSCRIPTION
+
+
 def _read(name: str) -> OperationFile:
     text = (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8")
     match = AS_LINE.search(text)
@@ -360,20 +366,21 @@ async def test_the_examples_did_what_they_say(demo: Demo, http, settings) -> Non
 
 
 def test_every_operation_file_has_an_entry_and_every_entry_a_file() -> None:
-    files = {path.stem for path in _files()}
+    files = {path.stem for path in _files() if not _is_live(path)}
     assert files - set(EXAMPLES) == set(), "operation files without variables in EXAMPLES (tests/graphql/test_operations.py)"
     assert set(EXAMPLES) - files == set(), "EXAMPLES entries without a file in schema/operations/"
 
 
 def test_every_root_field_has_an_example() -> None:
     schema = _live_schema()
-    used: dict[OperationType, set[str]] = {OperationType.QUERY: set(), OperationType.MUTATION: set()}
+    used: dict[OperationType, set[str]] = {kind: set() for kind in OperationType}
     for path in _files():
         op = _read(path.stem)
         used.setdefault(op.operation.operation, set()).update(_root_fields(op))
     missing = [
         f"{root.name}.{field_name}"
-        for kind, root in ((OperationType.QUERY, schema.query_type), (OperationType.MUTATION, schema.mutation_type))
+        for kind, root in ((OperationType.QUERY, schema.query_type), (OperationType.MUTATION, schema.mutation_type),
+                           (OperationType.SUBSCRIPTION, schema.subscription_type))
         if root is not None
         for field_name in root.fields
         if field_name not in used[kind]
