@@ -52,7 +52,10 @@ class GraphQLSocket:
         await self.connection.send(json.dumps(message))
 
     async def receive(self, timeout: float = 5.0) -> dict[str, Any]:
-        return json.loads(await asyncio.wait_for(self.connection.recv(), timeout=timeout))
+        frame = await asyncio.wait_for(self.connection.recv(), timeout=timeout)
+        # graphql-transport-ws messages are text frames: browsers' graphql-ws client rejects binary ones.
+        assert isinstance(frame, str), f"a binary frame: {frame[:200]!r}"
+        return json.loads(frame)
 
     async def init(self, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         await self.send({"type": "connection_init", "payload": payload or {}})

@@ -86,8 +86,10 @@ class RapportGraphQL(GraphQL):
             raise HTTPException(400, "The request body must be a JSON object")
         return value
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Text, never bytes: strawberry sends bytes as a binary WebSocket frame, and graphql-transport-ws
+        # clients (GraphiQL's graphql-ws among them) accept text frames only. HTTP responses re-encode it.
+        return orjson.dumps(data).decode()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None = None) -> RapportContext:
         return RapportContext(
