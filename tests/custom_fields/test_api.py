@@ -161,6 +161,31 @@ async def test_filters_and_sorting_are_typed_by_the_definitions(api) -> None:
     assert "personal data" in body["errors"][0]["message"]
 
 
+async def test_tickets_sort_by_a_custom_field_in_lists_and_nested_lists(api) -> None:
+    client, people = api
+    headers = people["lead"].headers
+    customer = (await create(client, headers, name="Building"))["customer"]
+    opened = "mutation($input: OpenTicketInput!) { openTicket(input: $input) { ticket { number } errors { code } } }"
+    numbers = {}
+    for floor in (3, 1, 7, 2):
+        body = (await gql(client, opened, headers, input={"customer": customer["id"], "subject": f"Floor {floor}",
+                                                          "custom": {"floor": floor}})).json()
+        numbers[floor] = body["data"]["openTicket"]["ticket"]["number"]
+    by_floor = [{"field": "CUSTOM", "customField": "floor", "direction": "DESC"}]
+    tickets = """query($orderBy: [TicketOrder!], $first: Int, $after: String) {
+      tickets(orderBy: $orderBy, first: $first, after: $after) { nodes { number customFields { floor } } pageInfo { endCursor } } }"""
+    first = (await gql(client, tickets, headers, orderBy=by_floor, first=2)).json()["data"]["tickets"]
+    rest = (await gql(client, tickets, headers, orderBy=by_floor, first=2, after=first["pageInfo"]["endCursor"])).json()
+    shown = [node["customFields"]["floor"] for node in first["nodes"] + rest["data"]["tickets"]["nodes"]]
+    assert shown == [7, 3, 2, 1]
+    nested = """query($id: ID!, $orderBy: [TicketOrder!]) { customer(id: $id) { tickets(first: 3, orderBy: $orderBy) {
+      nodes { number } } } }"""
+    body = (await gql(client, nested, headers, id=customer["id"], orderBy=[{"field": "CUSTOM", "customField": "floor"}])).json()
+    assert [node["number"] for node in body["data"]["customer"]["tickets"]["nodes"]] == [numbers[1], numbers[2], numbers[3]]
+    unknown = (await gql(client, tickets, headers, orderBy=[{"field": "CUSTOM", "customField": "storey"}])).json()
+    assert "sortable: floor" in unknown["errors"][0]["message"]
+
+
 async def test_a_pii_custom_field_is_masked_like_email(api) -> None:
     client, people = api
     await create(client, people["lead"].headers, name="Ann", custom={"nickname": "Annabelle"})

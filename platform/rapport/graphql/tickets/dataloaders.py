@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from rapport import models
 from rapport.graphql.core.ids import argument_id
 from rapport.graphql.core.nested import nested_connection_loader
-from rapport.graphql.core.pagination import MAX_PAGE_SIZE, Connection, Ordering, PageRequest, SortKey, ordering_from
+from rapport.graphql.core.pagination import MAX_PAGE_SIZE, Connection, Ordering, PageRequest, SortKey
 
 ACTIVITY_ORDER = Ordering(keys=((SortKey("at", "datetime"), False),), signature="AT:ASC")
 
@@ -61,20 +61,19 @@ def tickets_by_customer(
     """TicketsByCustomerLoader: ``Customer.tickets`` for a page of customers in a fixed number of statements."""
 
     def factory() -> DataLoader[int, Connection[Any]]:
-        from rapport.graphql.tickets.filters import DEFAULT_ORDER, SORT_KEYS
         from rapport.graphql.tickets.queries import filtered_tickets
         from rapport.graphql.tickets.types import Ticket
 
         async def base() -> Any:
             return await filtered_tickets(info, where)
 
-        ordering = ordering_from(order_by, SORT_KEYS, DEFAULT_ORDER)
         return nested_connection_loader(base, "customer_id", ordering, PageRequest(first, after), Ticket.from_model)
 
     from rapport.graphql.core.annotations import Annotations
-    from rapport.graphql.tickets.filters import ticket_q
+    from rapport.graphql.tickets.filters import order_signature, ticket_ordering, ticket_q
 
     ticket_q(where, {}, Annotations(), datetime.now(UTC))  # a bad id in the filter is one error, not one per customer
-    orders = [(o.field.value, o.direction.value) for o in order_by or []]
+    ordering = ticket_ordering(order_by)  # likewise a bad sort key
+    orders = order_signature(order_by)
     return info.context.loader(f"TicketsByCustomerLoader:{_signature(first, after, where, orders)}", factory)
 

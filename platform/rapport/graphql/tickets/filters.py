@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from enum import Enum
 
 import strawberry
@@ -12,7 +13,7 @@ from tortoise.expressions import F, Q
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, string_q
 from rapport.graphql.core.json_array import array_contains
-from rapport.custom_fields.sql import custom_q
+from rapport.custom_fields.sql import custom_q, ordering_with_custom
 from rapport.plugins import active
 from rapport.graphql.core.pagination import SortKey
 from rapport.graphql.tickets.types import TicketPriority, TicketStatus
@@ -51,12 +52,15 @@ class TicketSortField(Enum):
     UPDATED_AT = "UPDATED_AT"
     PRIORITY = "PRIORITY"
     SLA_DUE_AT = "SLA_DUE_AT"
+    CUSTOM = "CUSTOM"
 
 
 @strawberry.input(description="One sort key; ties are always broken by id. PRIORITY sorts by severity: LOW < NORMAL < HIGH < URGENT.")
 class TicketOrder:
     field: TicketSortField
     direction: SortDirection = SortDirection.ASC
+    custom_field: str | None = strawberry.field(
+        default=None, description="With field CUSTOM: the custom field to sort by (its snake_case name, e.g. floor).")
 
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
@@ -69,6 +73,16 @@ SORT_KEYS = {
     "SLA_DUE_AT": SortKey("resolution_due_at", "datetime"),
 }
 DEFAULT_ORDER = ("CREATED_AT", False)
+
+
+def ticket_ordering(order_by: list[TicketOrder] | None) -> Any:
+    """The pagination order of ``order_by``: core keys, and custom fields of the installed plugins."""
+    return ordering_with_custom(order_by, SORT_KEYS, DEFAULT_ORDER, "ticket", active().fields, Annotations().dialect)
+
+
+def order_signature(order_by: list[TicketOrder] | None) -> list[tuple[str, str, str | None]]:
+    """What tells two orders apart (a dataloader per distinct order)."""
+    return [(o.field.value, o.direction.value, o.custom_field) for o in order_by or []]
 
 
 def breached_q(now: datetime) -> Q:

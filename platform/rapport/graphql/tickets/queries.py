@@ -9,10 +9,10 @@ from rapport import models
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.errors import ClientError
 from rapport.graphql.core.ids import parse_global_id
-from rapport.graphql.core.pagination import Connection, PageRequest, ordering_from, paginate
+from rapport.graphql.core.pagination import Connection, PageRequest, paginate
 from rapport.graphql.gate import secured
 from rapport.graphql.org.dataloaders import department_codes
-from rapport.graphql.tickets.filters import DEFAULT_ORDER, SORT_KEYS, TicketFilter, TicketOrder, ticket_q
+from rapport.graphql.tickets.filters import TicketFilter, TicketOrder, ticket_ordering, ticket_q
 from rapport.graphql.tickets.types import Ticket, request_now
 from rapport.services.tickets import ticket_scope
 
@@ -62,5 +62,5 @@ class TicketQuery:
         before: str | None = None, where: TicketFilter | None = None, order_by: list[TicketOrder] | None = None,
     ) -> Connection[Ticket]:
         qs = await filtered_tickets(info, where)
-        ordering = ordering_from(order_by, SORT_KEYS, DEFAULT_ORDER)
+        ordering = ticket_ordering(order_by)
         return await paginate(qs, ordering, PageRequest(first, after, last, before), Ticket.from_model)
