@@ -130,3 +130,42 @@ async def test_sigterm_stops_a_worker_gracefully(overdue, settings, database_url
     output = stop(worker)
     assert worker.returncode == 0, output
     assert time.monotonic() - began < settings.shutdown_timeout
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            return [int(child) for child in listing.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
+async def test_worker_processes_stop_when_their_parent_is_killed(overdue, settings, database_url) -> None:
+    worker = start_worker(settings, database_url)
+    try:
+        for _ in range(200):
+            if _children(worker.pid):
+                break
+            await asyncio.sleep(0.1)
+        children = _children(worker.pid)
+        assert children, "the worker forked no worker process"
+        await asyncio.sleep(2)  # the worker processes have started (their startup asks for the parent-death signal)
+        worker.send_signal(signal.SIGKILL)  # the parent alone, as the OOM killer would
+        worker.wait(timeout=10)
+        deadline = time.monotonic() + settings.shutdown_timeout + 15
+        while _group_alive(worker.pid) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert not _group_alive(worker.pid), f"worker processes {children} outlived their parent"
+    finally:
+        if _group_alive(worker.pid):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.communicate(timeout=10)

@@ -9,6 +9,8 @@ taken but not finished is not acknowledged: the redis stream hands it to a worke
 
 from __future__ import annotations
 
+import os
+
 from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
 from tortoise import Tortoise
 
@@ -21,9 +23,15 @@ PLUGINS_STATE = "rapport_plugins"
 
 def install(broker: AsyncBroker, settings: Settings) -> None:
     """Register the worker start/stop handlers on ``broker`` (they run in worker processes only)."""
+    # Who this worker process's parent is: the process that imported the broker, if it forked this one
+    # afterwards; else (imported here, after the fork) the process's parent at import time.
+    imported_in, imported_under = os.getpid(), os.getppid()
 
     async def started(state: TaskiqState) -> None:
         from rapport.events import bus
+        from rapport.jobs.orphans import die_with_parent
+
+        die_with_parent(imported_under if os.getpid() == imported_in else imported_in)
         from rapport.jobs.schedule import Scheduler, load_jobs
         from rapport.services.service_config import configure
 
