@@ -38,7 +38,17 @@ from tortoise import connections
 from rapport.authz.store import seed_default_policy
 from rapport.graphql.core.ids import to_global_id
 from rapport.graphql.schema import build_schema
-from rapport.models import Agent, Customer, CustomerSegment, Department, Interaction, Ticket, TicketStatus
+from rapport.models import (
+    Agent,
+    Customer,
+    CustomerSegment,
+    Department,
+    Interaction,
+    OutboxDelivery,
+    OutboxEvent,
+    Ticket,
+    TicketStatus,
+)
 from rapport.services.demo_data import seed_demo
 from rapport.services.demo_vocabulary import PERSONAS
 from tests.support.graphql import bearer, gql
@@ -73,6 +83,7 @@ class Demo:
     interaction: str  # an interaction of rep_customer
     support_customer: str  # owned by support.rep
     support_ticket_number: str  # assigned to support.rep, unfinished, with a service record
+    parked_delivery: str  # an event delivery the relay gave up on
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # example name -> its `data`
 
     def result(self, name: str) -> dict[str, Any]:
@@ -119,6 +130,12 @@ async def demo(orm: None) -> Demo:
     support_customer = await Customer.filter(owner_id=support_rep.id, deleted_at=None).order_by("id").first()
     support_ticket = await Ticket.filter(assignee_id=support_rep.id, status__in=[TicketStatus.OPEN, TicketStatus.PENDING]).order_by("id").first()
 
+    # The demo has no integration that failed: one parked delivery, as a receiver down for hours leaves it.
+    event = await OutboxEvent.create(topic="ticket.opened", entity="ticket", entity_id=str(ticket.id),
+                                     payload={"id": ticket.id}, available_at=datetime.now(UTC))
+    parked = await OutboxDelivery.create(event=event, consumer="rapport-webhooks", attempts=8, parked_at=datetime.now(UTC),
+                                         last_error="HTTP 503 from https://hooks.example.com/rapport")
+
     assert all(row is not None for row in (colleague, unassigned, ticket, interaction, support_customer, support_ticket)), (
         "the demo data no longer has the rows the examples need: adjust the demo fixture"
     )
@@ -136,6 +153,7 @@ async def demo(orm: None) -> Demo:
         interaction=gid("Interaction", interaction.id),
         support_customer=gid("Customer", support_customer.id),
         support_ticket_number=support_ticket.number,
+        parked_delivery=gid("EventDelivery", parked.id),
     )
 
 
@@ -176,6 +194,7 @@ EXAMPLES: dict[str, Example] = {
     }),
     "PolicyChanges": Example(lambda d: {"first": 20}),
     "ReportsServiceDashboard": Example(lambda d: {"period": {"from": (d.now - timedelta(days=90)).isoformat(), "to": d.now.isoformat()}}),
+    "ParkedDeliveries": Example(lambda d: {"consumer": "rapport-webhooks"}),
     "ReportsCustomerHealth": Example(lambda d: {"period": {"from": (d.now - timedelta(days=180)).isoformat(), "to": d.now.isoformat()}}),
     # -- customers
     "CreateCustomer": Example(lambda d: {"input": {
@@ -228,6 +247,8 @@ EXAMPLES: dict[str, Example] = {
         after=("TransitionTicket",),
     ),
     "AssignTicket": Example(lambda d: {"id": d.sales_ticket_unassigned, "assignee": d.agents["sales.rep@demo.example.com"]}),
+    # -- integrations
+    "RetryDelivery": Example(lambda d: {"id": d.parked_delivery}),
     # -- access policy: add a rule and remove it again; grant a role and revoke it again
     "AddAccessRule": Example(lambda d: {"input": NEW_RULE}),
     "RemoveAccessRule": Example(lambda d: {"input": NEW_RULE}, after=("AddAccessRule",)),

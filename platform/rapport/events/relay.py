@@ -25,6 +25,7 @@ from typing import Any
 import pluggy
 import structlog
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
@@ -186,13 +187,18 @@ async def parked(consumer: str | None = None, limit: int = 100) -> list[OutboxDe
     return await (query.filter(consumer=consumer) if consumer else query)
 
 
-async def retry(delivery_id: int) -> bool:
-    """Un-park a delivery (and reopen its event): the next pass tries it again, attempts counted afresh."""
-    state = await OutboxDelivery.get_or_none(id=delivery_id)
-    if state is None or state.delivered_at is not None:
+async def retry(delivery_id: int, conn: BaseDBAsyncClient | None = None, *, parked_only: bool = False) -> bool:
+    """Un-park a delivery (and reopen its event): the next pass tries it again, attempts counted afresh.
+    False for an unknown or delivered one (and, with ``parked_only``, one that is not parked)."""
+    state = await OutboxDelivery.get_or_none(id=delivery_id, using_db=conn)
+    if state is None or state.delivered_at is not None or (parked_only and state.parked_at is None):
         return False
-    await OutboxDelivery.filter(id=delivery_id).update(parked_at=None, attempts=0, next_attempt_at=None)
-    await OutboxEvent.filter(id=state.event_id).update(delivered_at=None)
+    still = OutboxDelivery.filter(id=delivery_id, delivered_at__isnull=True)
+    if parked_only:
+        still = still.filter(parked_at__isnull=False)
+    if not await still.using_db(conn).update(parked_at=None, attempts=0, next_attempt_at=None):
+        return False  # delivered, or queued again by someone else, meanwhile
+    await OutboxEvent.filter(id=state.event_id).using_db(conn).update(delivered_at=None)
     return True
 
 

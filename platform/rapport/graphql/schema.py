@@ -20,6 +20,8 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from rapport.graphql.cost import QueryCost
 from rapport.graphql.customers.mutations import CustomerMutation
 from rapport.graphql.customers.queries import CustomerQuery
+from rapport.graphql.deliveries.mutations import DeliveryMutation
+from rapport.graphql.deliveries.queries import DeliveryQuery
 from rapport.graphql.gate import RequireDeclaredRootFields
 from rapport.graphql.interactions.mutations import InteractionMutation
 from rapport.graphql.interactions.queries import InteractionQuery
@@ -55,12 +57,13 @@ PRODUCTION_RULES = (*LIMIT_RULES, NoSchemaIntrospectionCustomRule)
 
 
 @strawberry.type
-class Query(NodeQuery, ViewerQuery, OrgQuery, CustomerQuery, InteractionQuery, TicketQuery, PolicyQuery, ReportQuery):
+class Query(NodeQuery, ViewerQuery, OrgQuery, CustomerQuery, InteractionQuery, TicketQuery, PolicyQuery, ReportQuery,
+            DeliveryQuery):
     """The root query type."""
 
 
 @strawberry.type
-class Mutation(CustomerMutation, InteractionMutation, TicketMutation, PolicyMutation):
+class Mutation(CustomerMutation, InteractionMutation, TicketMutation, PolicyMutation, DeliveryMutation):
     """The root mutation type."""
 
 
