@@ -19,7 +19,7 @@ from rapport.graphql.view import RapportGraphQL
 from rapport.log import configure_logging
 from rapport.plugin_host import PluginHost
 from rapport.plugins import activated, load_plugins, use_process_host
-from rapport.runtime import start_runtime
+from rapport.runtime import freeze_long_lived, start_runtime, thaw
 from rapport.settings import Settings, load_settings
 from rapport.web.body_limit import BodySizeLimitMiddleware
 from rapport.web.client_limit import ClientRateLimitMiddleware
@@ -57,9 +57,11 @@ def create_app(settings: Settings, *, manage_database: bool = True, plugins: Plu
             await start_plugins(host, app)  # startup hooks (custom field indexes), plugins' policy lines
             notifier = await _start_policy_notifier(settings)
             runtime = await start_runtime(settings)  # service config, live bus, in-process jobs (embedded)
+            freeze_long_lived()
             try:
                 yield
             finally:
+                thaw()
                 await runtime.stop()
                 await rate_limiter.close()
                 await host.shutdown(app)
