@@ -8,7 +8,8 @@ not in it) and the SQL statements a request issues. The operations follow the sh
 benchmark workload, on the demo data:
 
 - ``customer_detail``  Q1: a customer with its 10 latest interactions and its unfinished tickets
-- ``customer_page``    Q2: 50 existing high-value customers, newest first, owner name, open ticket count
+- ``customer_page``    Q2: 50 existing customers, newest first, owner name, open ticket count (the shared
+  workload also asks for the high tier: the demo data has too few of those for a page)
 - ``customer_nested``  50 customers with owner, department, 3 interactions and 2 tickets each
 - ``ticket_queue``     Q3: 50 NEW/OPEN tickets of a department by resolution due time, each with its
   customer and the customer's latest interaction
@@ -48,7 +49,7 @@ CUSTOMER_DETAIL = """query($id: ID!) { customer(id: $id) {
 } }"""
 
 CUSTOMER_PAGE = """query($after: String) {
-  customers(first: 50, after: $after, where: {segment: [EXISTING], tier: [HIGH]},
+  customers(first: 50, after: $after, where: {segment: [EXISTING]},
             orderBy: [{field: CREATED_AT, direction: DESC}]) {
     pageInfo { hasNextPage endCursor }
     nodes { id name email company segment tier createdAt owner { name } openTicketCount }
@@ -75,12 +76,13 @@ class Figures:
     wall_ms: list[float]
     cpu_ms: list[float]
     statements: int
+    rows: int
 
     def line(self, name: str) -> str:
         wall, cpu = sorted(self.wall_ms), sorted(self.cpu_ms)
         p90 = wall[min(len(wall) - 1, int(len(wall) * 0.9))]
         return (f"{name:<17} wall median {statistics.median(wall):7.2f} ms  p90 {p90:7.2f} ms   "
-                f"cpu median {statistics.median(cpu):7.2f} ms   {self.statements:3d} statements   "
+                f"cpu median {statistics.median(cpu):7.2f} ms   {self.statements:3d} statements   {self.rows:3d} rows   "
                 f"{1000 / statistics.median(wall):6.0f} req/s (one client)")
 
 
@@ -125,7 +127,7 @@ async def measure(call: Callable[[], Awaitable[httpx.Response]], requests: int) 
     for _ in range(3):  # warm: caches of the parser, the validator, the permission plan
         _check(await call())
     with counting_statements() as counted:
-        _check(await call())
+        rows = _rows(await call())
     statements = counted[0]
     wall, cpu = [], []
     for _ in range(requests):
@@ -133,7 +135,14 @@ async def measure(call: Callable[[], Awaitable[httpx.Response]], requests: int) 
         _check(await call())
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
-    return Figures(wall, cpu, statements)
+    return Figures(wall, cpu, statements, rows)
+
+
+def _rows(response: httpx.Response) -> int:
+    """How many rows the root field answered with (its page's nodes; 1 for a single object)."""
+    _check(response)
+    (value,) = response.json()["data"].values()
+    return len(value["nodes"]) if isinstance(value, dict) and "nodes" in value else int(value is not None)
 
 
 def _check(response: httpx.Response) -> None:
