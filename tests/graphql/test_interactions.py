@@ -11,7 +11,7 @@ from rapport.graphql.core.ids import to_global_id
 from rapport.models import Customer, Department, Interaction, Ticket
 from tests.support.graphql import gql
 from tests.support.personas import cast
-from tests.support.sql_count import count_statements
+from rapport.sql_count import count_statements
 
 LOG = """
 mutation($input: LogInteractionInput!) {

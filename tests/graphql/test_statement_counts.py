@@ -8,7 +8,7 @@ from rapport.authz.store import seed_default_policy
 from rapport.models import Agent
 from rapport.services.demo_data import seed_demo
 from tests.support.graphql import bearer, gql
-from tests.support.sql_count import count_statements
+from rapport.sql_count import count_statements
 
 PAGE = """
 query($n: Int!) {

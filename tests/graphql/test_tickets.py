@@ -12,7 +12,7 @@ from rapport.graphql.core.ids import to_global_id
 from rapport.models import Customer, Department, Interaction, Ticket, TicketActivity
 from tests.support.graphql import gql
 from tests.support.personas import cast
-from tests.support.sql_count import count_statements
+from rapport.sql_count import count_statements
 
 TICKET = """id number subject description status priority category tags satisfaction custom version
   customer { id name } department { code } assignee { email }

@@ -2,10 +2,9 @@
 
 Times whole GraphQL requests through the app, started as a server starts it (its lifespan), on the
 demo data: authentication, the access gate, masking, SQL and serialization; no network (an in-process
-ASGI client). It prints per operation the
-median and 90th percentile of wall time, the CPU time of this process (the database server's time is
-not in it) and the SQL statements a request issues. The operations follow the shapes of the shared
-benchmark workload, on the demo data:
+ASGI client). It prints per operation the median and 90th percentile of wall time, the CPU time of
+this process (the database server's time is not in it), the SQL statements a request issues and the
+rows it answers. The operations follow the shapes of the shared benchmark workload:
 
 - ``customer_detail``  Q1: a customer with its 10 latest interactions and its unfinished tickets
 - ``customer_page``    Q2: 50 existing customers, newest first, owner name, open ticket count (the shared
@@ -29,17 +28,17 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 
 from rapport.auth.tokens import issue_token
 from rapport.db import tortoise_config
 from rapport.settings import Settings
+from rapport.sql_count import count_statements
 
 CUSTOMER_DETAIL = """query($id: ID!) { customer(id: $id) {
   id name email phone company segment tier owner { id } department { id } createdAt custom
@@ -86,30 +85,6 @@ class Figures:
                 f"{1000 / statistics.median(wall):6.0f} req/s (one client)")
 
 
-@contextmanager
-def counting_statements() -> Any:
-    """Count the statements sent through the default connection (SELECT/INSERT/UPDATE/DELETE/BEGIN...)."""
-    client = connections.get("default")
-    counted = [0]
-    originals = {}
-    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script"):
-        original = getattr(type(client), name, None)
-        if original is None:
-            continue
-        originals[name] = original
-
-        def wrapped(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            counted[0] += 1
-            return _original(self, *args, **kwargs)
-
-        setattr(type(client), name, wrapped)
-    try:
-        yield counted
-    finally:
-        for name, original in originals.items():
-            setattr(type(client), name, original)
-
-
 async def profile(call: Callable[[], Awaitable[httpx.Response]], requests: int, top: int = 30) -> None:
     """Print where the time of ``requests`` requests goes (cProfile, by own time)."""
     import cProfile
@@ -126,9 +101,9 @@ async def profile(call: Callable[[], Awaitable[httpx.Response]], requests: int, 
 async def measure(call: Callable[[], Awaitable[httpx.Response]], requests: int) -> Figures:
     for _ in range(3):  # warm: caches of the parser, the validator, the permission plan
         _check(await call())
-    with counting_statements() as counted:
+    with count_statements() as counted:
         rows = _rows(await call())
-    statements = counted[0]
+    statements = counted.count
     wall, cpu = [], []
     for _ in range(requests):
         started, started_cpu = time.perf_counter(), time.process_time()

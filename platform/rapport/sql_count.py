@@ -1,4 +1,5 @@
-"""Count the SQL statements tortoise sends (its db client logs each one at DEBUG)."""
+"""Count the SQL statements tortoise sends (its db client logs each one at DEBUG): for the tests that
+guard against N+1 and for the request benchmark."""
 
 from __future__ import annotations
 
