@@ -105,7 +105,6 @@ def cmd_classify(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_outbox(settings: Settings, args: argparse.Namespace) -> None:
     from rapport.events import relay
-    from rapport.models import OutboxDelivery, OutboxEvent
     from rapport.plugins import activated
 
     host = load_host(settings)
@@ -113,12 +112,10 @@ def cmd_outbox(settings: Settings, args: argparse.Namespace) -> None:
     async def work() -> list[str]:
         with activated(host):
             if args.outbox_command == "status":
-                pending = await OutboxEvent.filter(delivered_at__isnull=True).count()
-                parked = await OutboxDelivery.filter(parked_at__isnull=False).count()
-                retrying = await OutboxDelivery.filter(delivered_at__isnull=True, parked_at__isnull=True).count()
+                now = await relay.counts()
                 consumers = ", ".join(name for name, _ in host.consumers()) or "none"
-                return [f"consumers: {consumers}", f"pending events: {pending}", f"deliveries retrying: {retrying}",
-                        f"parked deliveries: {parked}"]
+                return [f"consumers: {consumers}", f"pending events: {now.pending_events}",
+                        f"deliveries retrying: {now.retrying}", f"parked deliveries: {now.parked}"]
             if args.outbox_command == "parked":
                 rows = await relay.parked(args.consumer, args.limit)
                 return [f"{row.id}\t{row.consumer}\t{row.event.topic}\t{row.event.entity}:{row.event.entity_id}\t"

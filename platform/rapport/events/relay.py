@@ -181,23 +181,40 @@ async def relay_until_idle(host: PluginHost | None = None, *, now: datetime | No
 # --- administration ------------------------------------------------------------------------------------
 
 
-async def parked(consumer: str | None = None, limit: int = 100) -> list[OutboxDelivery]:
-    """Parked deliveries, newest first, with their events."""
-    query = OutboxDelivery.filter(parked_at__isnull=False).select_related("event").order_by("-parked_at", "-id").limit(limit)
-    return await (query.filter(consumer=consumer) if consumer else query)
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending_events: int  # not yet delivered to (or parked by) every consumer
+    retrying: int  # deliveries failed and waiting for their next attempt (or their first)
+    parked: int  # deliveries the relay gave up on
 
 
-async def retry(delivery_id: int, conn: BaseDBAsyncClient | None = None, *, parked_only: bool = False) -> bool:
+async def counts() -> OutboxCounts:
+    return OutboxCounts(
+        pending_events=await OutboxEvent.filter(delivered_at__isnull=True).count(),
+        retrying=await OutboxDelivery.filter(delivered_at__isnull=True, parked_at__isnull=True).count(),
+        parked=await OutboxDelivery.filter(parked_at__isnull=False).count(),
+    )
+
+
+async def parked(consumer: str | None = None, limit: int = 100, before: int | None = None) -> list[OutboxDelivery]:
+    """Parked deliveries, newest first, with their events; ``before``: only those with a smaller id (paging)."""
+    query = OutboxDelivery.filter(parked_at__isnull=False).select_related("event")
+    if consumer is not None:
+        query = query.filter(consumer=consumer)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    return await query.order_by("-id").limit(limit)
+
+
+async def retry(delivery_id: int, conn: BaseDBAsyncClient | None = None) -> bool:
     """Un-park a delivery (and reopen its event): the next pass tries it again, attempts counted afresh.
-    False for an unknown or delivered one (and, with ``parked_only``, one that is not parked)."""
+    False when there is no such parked delivery (unknown, delivered, or queued again meanwhile)."""
     state = await OutboxDelivery.get_or_none(id=delivery_id, using_db=conn)
-    if state is None or state.delivered_at is not None or (parked_only and state.parked_at is None):
+    if state is None:
         return False
-    still = OutboxDelivery.filter(id=delivery_id, delivered_at__isnull=True)
-    if parked_only:
-        still = still.filter(parked_at__isnull=False)
-    if not await still.using_db(conn).update(parked_at=None, attempts=0, next_attempt_at=None):
-        return False  # delivered, or queued again by someone else, meanwhile
+    still_parked = OutboxDelivery.filter(id=delivery_id, delivered_at__isnull=True, parked_at__isnull=False)
+    if not await still_parked.using_db(conn).update(parked_at=None, attempts=0, next_attempt_at=None):
+        return False
     await OutboxEvent.filter(id=state.event_id).using_db(conn).update(delivered_at=None)
     return True
 

@@ -32,7 +32,7 @@ class DeliveryMutation:
         if pk is None:
             return _not_parked("id is not an EventDelivery id")
         async with in_transaction() as conn:
-            if not await relay.retry(pk, conn, parked_only=True):
+            if not await relay.retry(pk, conn):
                 return _not_parked(f"no parked delivery {id}")
             await audit.record(conn, (await info.context.plan()).actor, "retry_delivery", "event_delivery", pk,
                                request_id=info.context.request_id)

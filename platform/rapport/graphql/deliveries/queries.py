@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from rapport import models
+from rapport.events import relay
 from rapport.graphql.core.errors import ClientError
 from rapport.graphql.core.ids import argument_id
 from rapport.graphql.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -17,11 +17,8 @@ from rapport.graphql.gate import secured
 class DeliveryQuery:
     @strawberry.field(description="Pending events, and deliveries retrying or parked.", extensions=[secured("integration", "read")])
     async def outbox_status(self) -> OutboxStatus:
-        return OutboxStatus(
-            pending_events=await models.OutboxEvent.filter(delivered_at__isnull=True).count(),
-            retrying=await models.OutboxDelivery.filter(delivered_at__isnull=True, parked_at__isnull=True).count(),
-            parked=await models.OutboxDelivery.filter(parked_at__isnull=False).count(),
-        )
+        now = await relay.counts()
+        return OutboxStatus(pending_events=now.pending_events, retrying=now.retrying, parked=now.parked)
 
     @strawberry.field(
         description=f"Deliveries the relay gave up on after its retries, newest first; only one consumer's with "
@@ -35,9 +32,6 @@ class DeliveryQuery:
         size = DEFAULT_PAGE_SIZE if first is None else first
         if not 0 <= size <= MAX_PAGE_SIZE:
             raise ClientError(f"first must be between 0 and {MAX_PAGE_SIZE} (got {size})")
-        query = models.OutboxDelivery.filter(parked_at__isnull=False).select_related("event")
-        if consumer is not None:
-            query = query.filter(consumer=consumer.strip())
-        if after is not None:
-            query = query.filter(id__lt=argument_id(after, "EventDelivery", "after"))
-        return [EventDelivery.from_model(row) for row in await query.order_by("-id").limit(size)]
+        before = argument_id(after, "EventDelivery", "after") if after is not None else None
+        rows = await relay.parked(consumer.strip() if consumer is not None else None, size, before)
+        return [EventDelivery.from_model(row) for row in rows]
