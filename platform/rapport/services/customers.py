@@ -2,6 +2,12 @@
 
 Authorization: the caller passes the actor's permission plan. A customer outside the plan's read scope
 is reported exactly as a missing one (NOT_FOUND); one that is readable but not changeable is FORBIDDEN.
+A duplicate email or phone names the other customer only when the caller may read it (see
+``customer_duplicates``).
+
+Update and delete lock the row they change (``FOR UPDATE`` on PostgreSQL; SQLite serializes writers), so
+concurrent writers queue: without ``expected_version`` each applies on the latest version (last writer
+wins); with it, a stale version is the only CONFLICT.
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -23,8 +28,9 @@ from rapport.events.outbox import emit
 from rapport.models import Agent, Customer, Department, Interaction, Ticket
 from rapport.plugins import active
 from rapport.services import audit
+from rapport.services.customer_duplicates import check_duplicates, refusing_duplicates
 from rapport.services.customer_input import normalize_customer_fields
-from rapport.services.errors import DomainError, ErrorCode, Problem
+from rapport.services.errors import DomainError, ErrorCode
 from rapport.services.record_validation import record_of, validate_record
 from rapport.services.segment_history import record_segment_change
 from rapport.settings import Settings
@@ -41,11 +47,16 @@ def live_customers() -> Any:
 
 
 async def customer_in_scope(
-    plan: PermissionPlan, customer_id: int, action: str, conn: BaseDBAsyncClient | None = None, path: Sequence[str] = ("id",)
+    plan: PermissionPlan, customer_id: int, action: str, conn: BaseDBAsyncClient | None = None, path: Sequence[str] = ("id",),
+    *, lock: bool = False,
 ) -> Customer:
-    """The live customer if the plan lets the actor do ``action`` on it; NOT_FOUND / FORBIDDEN otherwise."""
+    """The live customer if the plan lets the actor do ``action`` on it; NOT_FOUND / FORBIDDEN otherwise.
+
+    ``lock`` holds the row until ``conn``'s transaction ends, so the caller changes the version it read."""
     readable = await row_filter(plan, RESOURCE, "read")
     query = live_customers().filter(id=customer_id)
+    if lock:
+        query = query.select_for_update()
     if conn is not None:
         query = query.using_db(conn)
     if readable is None or (customer := await query.filter(readable).first()) is None:
@@ -55,26 +66,6 @@ async def customer_in_scope(
         if allowed is None or not await live_customers().filter(Q(id=customer_id) & allowed).using_db(conn).exists():
             raise DomainError.single(ErrorCode.FORBIDDEN, f"you may not {action} this customer", path)
     return customer
-
-
-async def _check_duplicates(conn: BaseDBAsyncClient, values: Mapping[str, Any], exclude_id: int | None) -> None:
-    problems = []
-    for field in ("email", "phone"):
-        value = values.get(field)
-        if not value:
-            continue
-        other = live_customers().using_db(conn).filter(**{field: value})
-        if exclude_id is not None:
-            other = other.exclude(id=exclude_id)
-        existing = await other.first().values_list("id", flat=True)
-        if existing is not None:
-            from rapport.graphql.core.ids import to_global_id  # the id is all we disclose
-
-            problems.append(
-                Problem(ErrorCode.DUPLICATE, f"{field} is already used by customer {to_global_id('Customer', existing)}", ("input", field))
-            )
-    if problems:
-        raise DomainError(problems)
 
 
 async def _resolve_department(plan: PermissionPlan, code: str | None) -> Department:
@@ -109,18 +100,15 @@ async def create_customer(plan: PermissionPlan, data: Mapping[str, Any], setting
     if owner_id is None and "owner" not in data:
         owner_id = plan.actor.agent_id
     now = datetime.now(UTC)
-    async with in_transaction() as conn:
-        await _check_duplicates(conn, values, None)
+    async with refusing_duplicates(plan, values, None, "create", request_id), in_transaction() as conn:
+        await check_duplicates(plan, conn, values, None)
         # Plugins check and classify inside the transaction: one that raises leaves nothing written.
         await validate_record(RESOURCE, {**values, "department_id": department.id, "owner_id": owner_id}, values, None, plan.actor)
         outcome = await classify_for_write(active(), conn, record=values, department=department.code, row=None,
                                            given=_explicit(values, data), actor_subject=plan.actor.subject, now=now)
         given_fields = list(values)
         values.update(outcome.columns())
-        try:
-            customer = await Customer.create(using_db=conn, department=department, owner_id=owner_id, **values)
-        except IntegrityError:  # a concurrent create took the email or phone between check and insert
-            raise DomainError.single(ErrorCode.DUPLICATE, "email or phone was just taken by another customer", ("input",)) from None
+        customer = await Customer.create(using_db=conn, department=department, owner_id=owner_id, **values)
         why = outcome.reasons["segment"]
         await record_segment_change(conn, customer.id, department.id, None, customer.segment, customer.created_at,
                                     why["rule"], why["plugin"])
@@ -141,11 +129,11 @@ async def update_customer(
         values["department_id"] = department.id
     if "owner" in data:
         values["owner_id"] = await _resolve_owner(data["owner"])
-    async with in_transaction() as conn:
-        current = await customer_in_scope(plan, customer_id, "update", conn)
+    async with refusing_duplicates(plan, values, customer_id, "update", request_id), in_transaction() as conn:
+        current = await customer_in_scope(plan, customer_id, "update", conn, lock=True)
         if expected_version is not None and current.version != expected_version:
             raise DomainError.single(ErrorCode.CONFLICT, f"customer changed meanwhile (version {current.version}, expected {expected_version})", ("expectedVersion",))
-        await _check_duplicates(conn, values, customer_id)
+        await check_duplicates(plan, conn, values, customer_id)
         if "custom" in values:  # a partial change: merged into the stored values
             values["custom"] = merge_custom(RESOURCE, current.custom, values["custom"])
         previous = record_of(current)
@@ -158,15 +146,8 @@ async def update_customer(
                                            given=_explicit(values, data), actor_subject=plan.actor.subject, now=now)
         values.update(outcome.columns())
         changed = [key for key, value in values.items() if key != "classification" and getattr(current, key) != value]
-        version_guard = Q(id=customer_id, version=current.version)
-        try:
-            updated = await Customer.filter(version_guard).using_db(conn).update(
-                **values, version=F("version") + 1, updated_at=now
-            )
-        except IntegrityError:
-            raise DomainError.single(ErrorCode.DUPLICATE, "email or phone was just taken by another customer", ("input",)) from None
-        if updated == 0:  # another writer bumped the version between our read and this update
-            raise DomainError.single(ErrorCode.CONFLICT, "customer changed meanwhile: reload and retry", ("expectedVersion",))
+        # The row is locked since it was read, so its version is still current.version.
+        await Customer.filter(id=customer_id).using_db(conn).update(**values, version=F("version") + 1, updated_at=now)
         if "segment" in changed:
             why = outcome.reasons["segment"]
             await record_segment_change(conn, customer_id, department_id, current.segment, values["segment"], now,
@@ -179,13 +160,9 @@ async def update_customer(
 async def delete_customer(plan: PermissionPlan, customer_id: int, request_id: str | None = None) -> Customer:
     """Soft delete: the row stays (with its history) but no read or list shows it again."""
     async with in_transaction() as conn:
-        current = await customer_in_scope(plan, customer_id, "delete", conn)
+        await customer_in_scope(plan, customer_id, "delete", conn, lock=True)
         now = datetime.now(UTC)
-        updated = await Customer.filter(id=customer_id, version=current.version).using_db(conn).update(
-            deleted_at=now, version=F("version") + 1, updated_at=now
-        )
-        if updated == 0:
-            raise DomainError.single(ErrorCode.CONFLICT, "customer changed meanwhile: reload and retry", ("id",))
+        await Customer.filter(id=customer_id).using_db(conn).update(deleted_at=now, version=F("version") + 1, updated_at=now)
         await audit.record(conn, plan.actor, "customer.delete", RESOURCE, customer_id, ["deleted_at"], request_id=request_id)
         await emit(conn, "customer.deleted", RESOURCE, customer_id, {})
         return await Customer.get(id=customer_id).using_db(conn)
