@@ -37,7 +37,10 @@ class CustomerMutation:
         return CustomerPayload(customer=Customer.from_model(row))
 
     @strawberry.mutation(
-        description="Change a customer. With expectedVersion, a stale version gives CONFLICT and changes nothing.",
+        description=(
+            "Change a customer. With expectedVersion, a stale version gives CONFLICT and changes nothing; "
+            "without it, the change applies to the latest version (last writer wins)."
+        ),
         extensions=[secured("customer", "update", forbidden(CustomerPayload))],
     )
     async def update_customer(
