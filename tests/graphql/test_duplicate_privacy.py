@@ -19,7 +19,7 @@ from rapport.graphql.core.ids import to_global_id
 from rapport.models import AuditEntry, Customer, Department
 from tests.conftest import TEST_DATABASE_URL
 from tests.support.graphql import bearer, gql, make_agent
-from tests.support.personas import cast
+from tests.support.personas import Persona, cast
 
 CREATE = """
 mutation($input: CreateCustomerInput!) {
@@ -37,12 +37,10 @@ GENERIC = {
 
 
 @pytest.fixture
-async def people(db, settings):
-    people = await cast(settings)
+async def people(db, settings) -> dict[str, Persona]:
+    """The cast, plus an agent of a third department who reads neither sales nor support customers."""
     outsider = await make_agent("mkt.rep@example.com", "marketing", roles=("agent@marketing",))
-    return {**{name: p.headers for name, p in people.items()}, "outsider": bearer(outsider, settings)} | {
-        "_agents": {name: p.agent for name, p in people.items()}
-    }
+    return {**await cast(settings), "outsider": Persona(outsider, bearer(outsider, settings))}
 
 
 async def _existing(n: int, department: str, owner_id: int | None) -> Customer:
@@ -58,16 +56,15 @@ async def _mutate(http, headers, query, **variables) -> dict:
 
 
 async def test_duplicate_names_the_other_customer_exactly_when_the_caller_reads_the_field_in_full(http, people) -> None:
-    agents = people["_agents"]
-    owners = {"nobody": None, "sales": agents["sales"].id, "sales2": agents["sales2"].id, "support": agents["support"].id}
+    owners = {"nobody": None, **{name: people[name].agent.id for name in ("sales", "sales2", "support")}}
     callers = ("sales", "sales2", "lead", "support", "outsider", "admin")
     refusals: dict[str, list[dict]] = {"email": [], "phone": []}
     named = 0
     for n, (department, owner, caller) in enumerate(itertools.product(("sales", "support"), owners, callers), start=1):
         other = await _existing(n, department, owners[owner])
         other_id = to_global_id("Customer", other.id)
-        seen = (await gql(http, READ, people[caller], id=other_id)).json()["data"]["customer"] or {}
-        headers = people[caller]
+        headers = people[caller].headers
+        seen = (await gql(http, READ, headers, id=other_id)).json()["data"]["customer"] or {}
         # The same clash through a create and through an update of the caller's own customer.
         mine = await _mutate(http, headers, CREATE, input={"name": "Mine", "department": "sales" if caller == "admin" else None})
         attempts = [
@@ -99,23 +96,22 @@ async def test_duplicate_names_the_other_customer_exactly_when_the_caller_reads_
 async def test_a_guessed_masked_email_is_not_confirmed_as_the_colleagues_customer(http, people) -> None:
     """A rep sees m***@example.com on a colleague's customer: a right guess and a hidden customer's value
     are refused with the same words, and nothing ties the value to that customer."""
-    agents = people["_agents"]
-    colleague = await _existing(1, "sales", agents["sales2"].id)
+    colleague = await _existing(1, "sales", people["sales2"].agent.id)
     elsewhere = await _existing(2, "support", None)
-    shown = (await gql(http, READ, people["sales"], id=to_global_id("Customer", colleague.id))).json()["data"]["customer"]
+    shown = (await gql(http, READ, people["sales"].headers, id=to_global_id("Customer", colleague.id))).json()["data"]["customer"]
     assert shown["email"] != colleague.email and shown["email"].endswith("@example.com")  # masked
-    guessed = await _mutate(http, people["sales"], CREATE, input={"name": "Guess", "email": colleague.email})
-    other = await _mutate(http, people["sales"], CREATE, input={"name": "Guess", "email": elsewhere.email})
+    guessed = await _mutate(http, people["sales"].headers, CREATE, input={"name": "Guess", "email": colleague.email})
+    other = await _mutate(http, people["sales"].headers, CREATE, input={"name": "Guess", "email": elsewhere.email})
     assert guessed == other == {"customer": None, "errors": [GENERIC["email"]]}
-    wrong = await _mutate(http, people["sales"], CREATE, input={"name": "Guess", "email": "hidden.9@example.com"})
+    wrong = await _mutate(http, people["sales"].headers, CREATE, input={"name": "Guess", "email": "hidden.9@example.com"})
     assert wrong["errors"] == []  # dedupe itself stays: only a taken value is refused
 
 
 async def test_refused_duplicates_are_audited_without_the_value(http, people) -> None:
     other = await _existing(1, "support", None)
-    mine = await _mutate(http, people["sales"], CREATE, input={"name": "Mine"})
-    await _mutate(http, people["sales"], CREATE, input={"name": "Copy", "email": other.email, "phone": other.phone})
-    await _mutate(http, people["sales"], UPDATE, id=mine["customer"]["id"], input={"phone": other.phone})
+    mine = await _mutate(http, people["sales"].headers, CREATE, input={"name": "Mine"})
+    await _mutate(http, people["sales"].headers, CREATE, input={"name": "Copy", "email": other.email, "phone": other.phone})
+    await _mutate(http, people["sales"].headers, UPDATE, id=mine["customer"]["id"], input={"phone": other.phone})
     entries = await AuditEntry.filter(action="customer.duplicate_refused").order_by("id")
     mine_id = int((await Customer.get(name="Mine")).id)
     assert [(e.actor, e.entity, e.entity_id, e.data) for e in entries] == [
@@ -131,7 +127,7 @@ async def test_refused_duplicates_are_audited_without_the_value(http, people) ->
 async def test_concurrent_creates_of_one_email_are_refused_alike(http, people) -> None:
     """Whether the check or the unique index (a concurrent insert) catches the clash, the answer is one."""
     results = await asyncio.gather(*(
-        gql(http, CREATE, people["sales"], input={"name": f"Racer {i}", "email": "racer@example.com", "owner": None})
+        gql(http, CREATE, people["sales"].headers, input={"name": f"Racer {i}", "email": "racer@example.com", "owner": None})
         for i in range(20)
     ))
     outcomes = [r.json()["data"]["createCustomer"] for r in results]
@@ -149,7 +145,7 @@ async def test_the_unique_index_race_follows_the_same_rule(http, people) -> None
     outside = contextvars.copy_context()  # the request must not run inside the rival's transaction
     async with in_transaction() as rival:
         hidden = await Customer.create(using_db=rival, name="Hidden Rival", email="rival@example.com", department=support)
-        request = gql(http, CREATE, people["sales"], input={"name": "Mine", "email": "rival@example.com"})
+        request = gql(http, CREATE, people["sales"].headers, input={"name": "Mine", "email": "rival@example.com"})
         attempt = asyncio.create_task(request, context=outside)
         # Wait until our insert blocks on the index entry of the uncommitted rival (bounded).
         deadline = time.monotonic() + 10

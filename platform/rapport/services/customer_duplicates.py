@@ -20,12 +20,10 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from rapport.authz.plan import PermissionPlan
 from rapport.graphql.core.ids import to_global_id
-from rapport.models import Customer
-from rapport.services import audit
+from rapport.models import AuditEntry, Customer
 from rapport.services.errors import DomainError, ErrorCode, Problem
 
 DEDUPED_FIELDS = ("email", "phone")
@@ -115,7 +113,11 @@ async def _audit_refusal(
 ) -> None:
     # One entry per clash, filed under the customer whose value was hit, so a security admin sees who
     # keeps probing which customer. The field's name only: the value would be the very thing probed.
-    async with in_transaction() as conn:
-        for clash in refused.clashes:
-            await audit.record(conn, plan.actor, REFUSED_ACTION, "customer", clash.customer_id,
-                               data={"field": clash.field, "attempt": attempt, "target": target_id}, request_id=request_id)
+    # Written directly, not through audit.record: nothing changed, so no cached report may be dropped
+    # (a caller repeating refused writes must not be able to flush the report cache).
+    await AuditEntry.bulk_create([
+        AuditEntry(actor=plan.actor.subject, action=REFUSED_ACTION, entity="customer", entity_id=str(clash.customer_id),
+                   fields_changed=[], data={"field": clash.field, "attempt": attempt, "target": target_id},
+                   request_id=request_id)
+        for clash in refused.clashes
+    ])
