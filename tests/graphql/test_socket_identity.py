@@ -19,6 +19,7 @@ from rapport.graphql import socket_handler
 from rapport.graphql.core.ids import to_global_id
 from rapport.models import Agent, ApiKey, Customer, Department
 from tests.graphql.test_subscriptions import open_ticket, server  # noqa: F401 - the server fixture
+from tests.graphql.test_subscriptions_fanout import servers  # noqa: F401 - two server processes (real leg)
 from tests.support.graphql import bearer, gql, make_agent
 from tests.support.live import GraphQLSocket, graphql_socket, ready
 from tests.support.personas import cast
@@ -162,3 +163,23 @@ async def test_a_new_deny_ends_a_running_subscription_that_lost_read(server, set
         assert event["payload"]["data"] is None
         assert [e["extensions"]["code"] for e in event["payload"]["errors"]] == ["FORBIDDEN"]
         assert (await ws.next()) == {"id": subscription, "type": "complete"}
+
+
+@pytest.mark.slow
+async def test_a_role_revoked_through_another_process_reaches_a_running_subscription_within_the_bound(
+    servers, settings, people, ann, dual  # noqa: F811
+) -> None:
+    subscriber_side, admin_side = servers
+    async with graphql_socket(subscriber_side) as ws:
+        await ws.init({"Authorization": bearer(dual, settings)["Authorization"]})
+        await ws.subscribe(TICKETS)
+        await asyncio.sleep(1.0)  # the subscription starts in the server process
+        await open_ticket(admin_side, people["lead"], ann)
+        assert (await ws.next(timeout=10))["payload"]["data"]["ticketChanged"]["customer"] == {"email": "ann@example.com"}
+
+        await as_security_admin(admin_side, people, REVOKE,
+                                input={"subject": "user:dual@example.com", "role": "manager", "department": "sales"})
+        await asyncio.sleep(PROPAGATION_BOUND)
+        await open_ticket(admin_side, people["lead"], ann)
+        event = await ws.next(timeout=10)
+        assert event["payload"]["data"]["ticketChanged"]["customer"] == {"email": "a***@example.com"}

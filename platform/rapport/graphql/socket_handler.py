@@ -25,6 +25,7 @@ from rapport.graphql.socket_identity import RECHECK_SECONDS, expiry, reauthentic
 log = structlog.get_logger("rapport.graphql")
 
 UNAUTHENTICATED = 4401  # graphql-transport-ws's close code for "Unauthorized"
+UNAVAILABLE = 1013  # WebSocket "try again later"
 
 # strawberry's operation task reads ``handler.context`` when it starts. The task is created inside
 # ``handle_subscribe`` and copies the context variables of that moment, so an operation's own context is
@@ -50,9 +51,16 @@ class RapportTransportWSHandler(BaseGraphQLTransportWSHandler[RapportContext, An
             self._watch.add_done_callback(self._task_done)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged and await reauthenticate(self.connection_context) is None:
-            await self.close_unauthenticated()
-            return
+        if self.connection_acknowledged:
+            try:
+                actor = await reauthenticate(self.connection_context)
+            except Exception:  # noqa: BLE001 - database unreachable: nothing can be authorized; the client retries
+                log.warning("could not prove a connection's credential for an operation", exc_info=True)
+                await self.close(UNAVAILABLE, "try again later")
+                return
+            if actor is None:
+                await self.close(UNAUTHENTICATED, "authentication expired")
+                return
         token = _operation_context.set(self.connection_context.for_operation())
         try:
             await super().handle_subscribe(message)  # starts the operation's task (or refuses it)
@@ -67,10 +75,10 @@ class RapportTransportWSHandler(BaseGraphQLTransportWSHandler[RapportContext, An
                 await watch
         await super().shutdown()
 
-    async def close_unauthenticated(self) -> None:
-        """Close with 4401: the client must connect again with a valid token."""
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket (4401: the client must connect again with a valid token)."""
         with contextlib.suppress(RuntimeError, OSError):  # the socket closed meanwhile
-            await self.websocket.close(code=UNAUTHENTICATED, reason="authentication expired")
+            await self.websocket.close(code=code, reason=reason)
 
     async def _watch_credential(self) -> None:
         expires = expiry(self.connection_context)
@@ -84,4 +92,4 @@ class RapportTransportWSHandler(BaseGraphQLTransportWSHandler[RapportContext, An
                     break
             except Exception:  # noqa: BLE001 - database unreachable: operations fail on their own; try later
                 log.warning("could not prove a connection's credential again", exc_info=True)
-        await self.close_unauthenticated()
+        await self.close(UNAUTHENTICATED, "authentication expired")
