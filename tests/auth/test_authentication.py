@@ -104,5 +104,5 @@ async def test_the_expiry_of_a_token_is_known_only_when_this_key_signed_it(db, s
     token = issue_token(7, settings.signing_key, ttl_seconds=120)
     assert expires_at(token, settings.signing_key) == jwt.decode(
         token, settings.signing_key, algorithms=["HS256"], issuer="rapport")["exp"]
-    assert expires_at(token, "another key") is None
+    assert expires_at(token, "another key of thirty-two bytes or more") is None
     assert expires_at("rk_abc_def", settings.signing_key) is None
