@@ -8,7 +8,7 @@ import jwt
 
 from rapport.auth.actor import RoleGrant
 from rapport.auth.apikeys import create_api_key
-from rapport.auth.tokens import issue_token
+from rapport.auth.tokens import expires_at, issue_token
 from rapport.models import ApiKey
 from tests.support.graphql import bearer, gql, make_agent
 
@@ -98,3 +98,11 @@ async def test_issued_token_carries_an_expiry(db, settings) -> None:
     token = issue_token(7, settings.signing_key, ttl_seconds=120)
     claims = jwt.decode(token, settings.signing_key, algorithms=["HS256"], issuer="rapport")
     assert claims["sub"] == "7" and 100 < claims["exp"] - time.time() <= 120
+
+
+async def test_the_expiry_of_a_token_is_known_only_when_this_key_signed_it(db, settings) -> None:
+    token = issue_token(7, settings.signing_key, ttl_seconds=120)
+    assert expires_at(token, settings.signing_key) == jwt.decode(
+        token, settings.signing_key, algorithms=["HS256"], issuer="rapport")["exp"]
+    assert expires_at(token, "another key of thirty-two bytes or more") is None
+    assert expires_at("rk_abc_def", settings.signing_key) is None

@@ -57,6 +57,15 @@ async def as_query(base_url: str, persona, number: str) -> dict:
     return body["data"]["ticket"]
 
 
+def same_but_the_clock(event: dict, queried: dict) -> bool:
+    """Equal, except that the SLA clock ran on between the event and the query (a few seconds on a busy machine)."""
+    event_sla, queried_sla = event["sla"], queried["sla"]
+    before, after = event_sla["remainingSeconds"], queried_sla["remainingSeconds"]
+    ticking = before == after or (None not in (before, after) and 0 <= before - after <= 5)
+    return ticking and {**event, "sla": {**event_sla, "remainingSeconds": None}} == {
+        **queried, "sla": {**queried_sla, "remainingSeconds": None}}
+
+
 async def test_connections_authenticate_on_init_before_any_operation(server, people) -> None:
     async with graphql_socket(server) as ws:  # no token at all
         await ws.send({"type": "connection_init", "payload": {}})
@@ -93,7 +102,7 @@ async def test_a_sales_agent_never_receives_a_support_ticket_nor_a_hidden_field(
         for payload in seen:
             shown = payload["data"]["ticketChanged"]
             assert shown["customer"]["email"] is None and shown["customer"]["phone"] is None
-            assert shown == await as_query(server, people["analyst"], shown["number"])
+            assert same_but_the_clock(shown, await as_query(server, people["analyst"], shown["number"]))
             assert {"field": "Customer.email", "mode": "hidden", "count": 1} in payload["extensions"]["redactions"]
 
         # The sales agent: only the sales ticket - the two support tickets came first and were never sent.
@@ -101,7 +110,7 @@ async def test_a_sales_agent_never_receives_a_support_ticket_nor_a_hidden_field(
         shown = payload["data"]["ticketChanged"]
         assert shown["number"] == on_ann["number"] and shown["department"] == {"code": "sales"}
         assert shown["customer"]["email"] == "a***@example.com"  # masked: not the agent's own customer
-        assert shown == await as_query(server, people["sales"], on_ann["number"])
+        assert same_but_the_clock(shown, await as_query(server, people["sales"], on_ann["number"]))
         assert {"field": "Customer.email", "mode": "masked", "count": 1} in payload["extensions"]["redactions"]
         await sales.nothing()
 

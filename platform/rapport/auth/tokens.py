@@ -32,3 +32,12 @@ def agent_id_from_token(token: str, signing_key: str) -> int:
         return int(claims["sub"])
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken("invalid token") from exc
+
+
+def expires_at(token: str, signing_key: str) -> float | None:
+    """When a token this key signed expires (Unix seconds), even if that is past; None for anything else."""
+    try:
+        claims = jwt.decode(token, signing_key, algorithms=[ALGORITHM], issuer=ISSUER, options={"verify_exp": False})
+        return float(claims["exp"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+        return None

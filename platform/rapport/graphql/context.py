@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -33,10 +33,12 @@ class RapportContext:
     loaders: dict[str, Any] = field(default_factory=dict)  # dataloaders, created on first use per request
     _plan: PermissionPlan | None = None
     # WebSocket connections: the graphql-transport-ws connection_init payload, the token that proved the
-    # actor (checked again while subscriptions run) and when it was last checked (monotonic seconds).
+    # actor (proved again for every operation and while subscriptions run), when it was last proved
+    # (monotonic seconds) and the policy version current then (a newer one means grants may have changed).
     connection_params: dict[str, Any] | None = None
     credential: str | None = None
     checked_at: float = 0.0
+    policy_version: int | None = None
 
     async def plan(self) -> PermissionPlan:
         """The actor's permission plan, built once per request (and cached across requests by the engine)."""
@@ -53,6 +55,11 @@ class RapportContext:
         """The plan, if this request has built it already (None: await ``plan()``). Resolvers that can
         answer without waiting use it: a synchronous resolver costs far less than a coroutine."""
         return self._plan
+
+    def for_operation(self) -> RapportContext:
+        """A context of its own for one operation of a WebSocket connection: the connection's identity, as
+        last proved, with no plan, dataloaders or redactions shared with the connection's other operations."""
+        return replace(self, request_id=new_request_id(), redactions=Counter(), loaders={}, _plan=None)
 
     def next_event(self) -> None:
         """A subscription's next event is evaluated like a new request: a fresh plan (the policy may have

@@ -2,26 +2,25 @@
 
 A subscription re-reads the changed row through the subscriber's own permission plan and filter (the
 same SQL scope as a query), so it never receives a row it could not query, and its fields pass the
-same masking. Before each event the plan is rebuilt (policy changes apply at once) and, every
-``RECHECK_SECONDS``, the connection's token is checked again: an expired token, a revoked key or a
-deactivated agent ends the subscription.
+same masking. Before each event the plan is rebuilt (policy changes apply at once) and the subscriber's
+credential is proved again when the policy version has moved since it last was (roles revoked or granted
+apply from the next event) or ``RECHECK_SECONDS`` have passed: an expired token, a revoked key or a
+deactivated agent ends the subscription, and so does losing the read permission it was started with.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 
-from rapport.auth.authenticate import actor_for_token
-from rapport.authz.model import ANY
+from rapport.authz.model import ANY, READ
 from rapport.authz.sql import department_ids
 from rapport.events import bus
-
-RECHECK_SECONDS = 30.0
+from rapport.graphql.gate import Forbidden
+from rapport.graphql.socket_identity import proved_recently
 
 T = TypeVar("T")
 
@@ -29,20 +28,6 @@ T = TypeVar("T")
 class SubscriptionEnded(GraphQLError):
     def __init__(self) -> None:
         super().__init__("authentication expired: reconnect with a valid token", extensions={"code": "UNAUTHENTICATED"})
-
-
-async def still_authenticated(info: strawberry.Info) -> bool:
-    context = info.context
-    if context.actor is None:
-        return False
-    if context.credential is None or time.monotonic() - context.checked_at < RECHECK_SECONDS:
-        return True
-    actor = await actor_for_token(context.credential, context.settings.signing_key)
-    context.checked_at = time.monotonic()
-    if actor is None:
-        return False
-    context.actor = actor  # roles granted or revoked since the connection began apply from now on
-    return True
 
 
 async def may_reach(info: strawberry.Info, resource: str, department_id: int | None, owner_id: int | None) -> bool:
@@ -61,14 +46,17 @@ async def may_reach(info: strawberry.Info, resource: str, department_id: int | N
 
 
 async def stream(
-    info: strawberry.Info, channel: str, visible: Callable[[dict[str, Any]], Awaitable[T | None]]
+    info: strawberry.Info, channel: str, resource: str, visible: Callable[[dict[str, Any]], Awaitable[T | None]]
 ) -> AsyncIterator[T]:
-    """Yield ``visible(message)`` for each message of ``channel`` for which it is not None."""
+    """Yield ``visible(message)`` for each message of ``channel`` for which it is not None, while the
+    subscriber may still read ``resource`` (the permission the subscription was started with)."""
     async with bus.subscribe(channel) as messages:
         async for message in messages:
-            if not await still_authenticated(info):
+            if not await proved_recently(info.context):
                 raise SubscriptionEnded()
             info.context.next_event()
+            if not (await info.context.plan()).allows(resource, READ):
+                raise Forbidden(resource, READ)
             item = await visible(message)
             if item is not None:
                 yield item

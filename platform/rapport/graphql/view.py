@@ -18,8 +18,10 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from rapport.auth.authenticate import actor_for_token, bearer_token
+from rapport.auth.authenticate import bearer_token
 from rapport.graphql.context import RapportContext, new_request_id
+from rapport.graphql.socket_handler import RapportTransportWSHandler
+from rapport.graphql.socket_identity import reauthenticate
 from rapport.settings import Settings
 
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
@@ -47,7 +49,11 @@ class RapportGraphQL(GraphQL):
     WebSockets speak graphql-transport-ws only. A connection authenticates with its ``connection_init``
     payload (``{"Authorization": "Bearer <token or API key>"}``, the shape GraphiQL sends from its headers
     pane) unless the upgrade request carried a valid header; otherwise it is closed with 4403 and no
-    operation ever runs (the protocol refuses ``subscribe`` before the connection is acknowledged)."""
+    operation ever runs (the protocol refuses ``subscribe`` before the connection is acknowledged).
+    Afterwards every operation is authorized with the credential and policy as they are then, and the
+    socket closes with 4401 when the token expires or stops proving anyone (``RapportTransportWSHandler``)."""
+
+    graphql_transport_ws_handler_class = RapportTransportWSHandler
 
     def __init__(self, schema: strawberry.Schema, settings: Settings):
         super().__init__(
@@ -105,11 +111,9 @@ class RapportGraphQL(GraphQL):
     async def on_ws_connect(self, context: RapportContext) -> UnsetType | dict[str, object] | None:
         if context.actor is not None:  # the upgrade request carried a valid header
             return UNSET
-        token = connection_token(context.connection_params)
-        actor = await actor_for_token(token, self.settings.signing_key) if token else None
-        if actor is None:
+        context.credential = connection_token(context.connection_params)
+        if context.credential is None or await reauthenticate(context) is None:
             raise ConnectionRejectionError()
-        context.actor, context.credential, context.checked_at = actor, token, time.monotonic()
         return UNSET
 
 

@@ -33,5 +33,5 @@ class InteractionSubscription:
             row = await (await readable_interactions(info)).filter(id=int(message["id"])).first()
             return Interaction.from_model(row) if row is not None else None
 
-        async for interaction in stream(info, INTERACTIONS, visible):
+        async for interaction in stream(info, INTERACTIONS, "interaction", visible):
             yield interaction

@@ -32,5 +32,5 @@ class TicketSubscription:
             row = await (await filtered_tickets(info, where)).filter(id=int(message["id"])).first()
             return Ticket.from_model(row) if row is not None else None
 
-        async for ticket in stream(info, TICKETS, visible):
+        async for ticket in stream(info, TICKETS, "ticket", visible):
             yield ticket
