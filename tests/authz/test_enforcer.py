@@ -122,3 +122,29 @@ async def test_plans_are_cached_per_actor_and_dropped_on_reload(db) -> None:
     engine.invalidate()
     fresh = await engine.plan_for(actor)
     assert fresh is not plan and fresh.version == 2 and fresh.row_scope("customer").all
+
+
+async def test_callers_queued_on_a_due_version_check_share_one_select(db) -> None:
+    import asyncio
+
+    from rapport.auth.actor import Actor, RoleGrant
+    from rapport.sql_count import count_statements
+
+    await _store([("p", ["role:agent", "*", "customer", "read", "dept", "allow"])])
+    engine = PolicyEngine(poll_interval=0.5)
+    actor = Actor("user", "rep@x.org", agent_id=1, department="sales", grants=(RoleGrant("agent", "sales"),))
+    await engine.plan_for(actor)
+    await asyncio.sleep(0.6)  # the poll interval has passed: the next callers find the check due
+    with count_statements() as counter:
+        plans = await asyncio.gather(*(engine.plan_for(actor) if i % 2 else engine.current() for i in range(20)))
+    assert counter.count == 1, counter.statements  # one version SELECT for all twenty, not one each
+    assert all(plan is plans[1] for plan in plans[1::2])
+
+    await _store([("p", ["role:agent", "*", "ticket", "read", "dept", "allow"])])
+    await asyncio.sleep(0.6)
+    with count_statements() as counter:
+        await asyncio.gather(*(engine.plan_for(actor) for _ in range(20)))
+    versions = [s for s in counter.statements if "policy_version" in s]
+    # A changed version: one check, then one reload (which reads the version again before the rules).
+    assert len(versions) == 2, counter.statements
+    assert engine.version == 2
