@@ -148,3 +148,23 @@ async def test_callers_queued_on_a_due_version_check_share_one_select(db) -> Non
     # A changed version: one check, then one reload (which reads the version again before the rules).
     assert len(versions) == 2, counter.statements
     assert engine.version == 2
+
+
+async def test_concurrent_requests_after_the_poll_interval_read_the_version_once(db, settings, http) -> None:
+    import asyncio
+
+    from rapport.sql_count import count_statements
+    from tests.support.graphql import gql
+    from tests.support.personas import cast
+
+    people = await cast(settings)
+    engine = get_engine()
+    engine.poll_interval = 60  # no second check while the twenty requests run, however slow the machine
+    assert (await gql(http, "{ customers(first: 5) { totalCount } }", people["sales"].headers)).status_code == 200
+    engine._checked_at -= 60  # as if the interval had passed since the last check
+    with count_statements() as counter:
+        responses = await asyncio.gather(*(gql(http, "{ customers(first: 5) { totalCount } }", people[name].headers)
+                                           for name in ("sales", "sales2", "lead", "support") * 5))
+    assert all(response.status_code == 200 for response in responses)
+    checks = [statement for statement in counter.statements if "policy_version" in statement]
+    assert len(checks) == 1, checks  # one check for all twenty requests
