@@ -12,7 +12,11 @@ APP_LABEL = "rapport"
 MODELS_MODULE = "rapport.models"
 MIGRATIONS_MODULE = "rapport.migrations"
 
-_ENGINES = {"tortoise.backends.sqlite": "rapport.db_engines.sqlite", "tortoise.backends.asyncpg": "rapport.db_engines.postgres"}
+# tortoise's engines, and ours with bounded waits for a connection (rapport.db_engines).
+_ENGINES = {
+    "tortoise.backends.sqlite": "rapport.db_engines.sqlite",
+    "tortoise.backends.asyncpg": "rapport.db_engines.postgres",
+}
 
 
 def tortoise_config(settings: Settings | str, *, statement_timeout: bool = True) -> dict[str, Any]:

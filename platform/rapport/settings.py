@@ -30,8 +30,8 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite://./rapport.db"
-    # Database limits, in seconds: no request waits unboundedly for a connection, a lock or a statement.
-    # Past a limit the request gets SERVICE_UNAVAILABLE with Retry-After. SQLite has one connection, so
+    # Database limits (connections per process; timeouts in seconds): no request waits unboundedly for a
+    # connection, a lock or a statement. Past a limit the request gets SERVICE_UNAVAILABLE with Retry-After. SQLite has one connection, so
     # pool_size does not apply to it and lock_timeout becomes its busy_timeout; statement_timeout is
     # PostgreSQL's (migrations run without it).
     database_pool_size: int = Field(default=10, ge=1, le=1000)
