@@ -30,7 +30,7 @@ async def migrate(
     # An own context: tortoise's migrate() initialises "the current context", and outside one it would
     # bind a new context to the caller's task, shadowing the application's connections afterwards.
     async with TortoiseContext():
-        await tortoise_migrate(config=tortoise_config(settings), progress=report, target=target)
+        await tortoise_migrate(config=tortoise_config(settings, statement_timeout=False), progress=report, target=target)
 
 
 async def pending_changes(settings: Settings | str) -> list[MigrationWriter]:

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production"] = "development"
     database_url: str = "sqlite://./rapport.db"
+    # Database limits (connections per process; timeouts in seconds): no request waits unboundedly for a
+    # connection, a lock or a statement. Past a limit the request gets SERVICE_UNAVAILABLE with Retry-After. SQLite has one connection, so
+    # pool_size does not apply to it and lock_timeout becomes its busy_timeout; statement_timeout is
+    # PostgreSQL's (migrations run without it).
+    database_pool_size: int = Field(default=10, ge=1, le=1000)
+    database_pool_timeout: float = Field(default=5.0, gt=0, le=600)
+    database_lock_timeout: float = Field(default=3.0, gt=0, le=600)
+    database_statement_timeout: float = Field(default=30.0, gt=0, le=3600)
     redis_url: str | None = None
     secret_key: str | None = Field(default=None, repr=False)
     secret_key_file: Path = Path(".rapport-secret")

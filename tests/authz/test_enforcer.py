@@ -122,3 +122,49 @@ async def test_plans_are_cached_per_actor_and_dropped_on_reload(db) -> None:
     engine.invalidate()
     fresh = await engine.plan_for(actor)
     assert fresh is not plan and fresh.version == 2 and fresh.row_scope("customer").all
+
+
+async def test_callers_queued_on_a_due_version_check_share_one_select(db) -> None:
+    import asyncio
+
+    from rapport.auth.actor import Actor, RoleGrant
+    from rapport.sql_count import count_statements
+
+    await _store([("p", ["role:agent", "*", "customer", "read", "dept", "allow"])])
+    engine = PolicyEngine(poll_interval=0.5)
+    actor = Actor("user", "rep@x.org", agent_id=1, department="sales", grants=(RoleGrant("agent", "sales"),))
+    await engine.plan_for(actor)
+    await asyncio.sleep(0.6)  # the poll interval has passed: the next callers find the check due
+    with count_statements() as counter:
+        plans = await asyncio.gather(*(engine.plan_for(actor) if i % 2 else engine.current() for i in range(20)))
+    assert counter.count == 1, counter.statements  # one version SELECT for all twenty, not one each
+    assert all(plan is plans[1] for plan in plans[1::2])
+
+    await _store([("p", ["role:agent", "*", "ticket", "read", "dept", "allow"])])
+    await asyncio.sleep(0.6)
+    with count_statements() as counter:
+        await asyncio.gather(*(engine.plan_for(actor) for _ in range(20)))
+    versions = [s for s in counter.statements if "policy_version" in s]
+    # A changed version: one check, then one reload (which reads the version again before the rules).
+    assert len(versions) == 2, counter.statements
+    assert engine.version == 2
+
+
+async def test_concurrent_requests_after_the_poll_interval_read_the_version_once(db, settings, http) -> None:
+    import asyncio
+
+    from rapport.sql_count import count_statements
+    from tests.support.graphql import gql
+    from tests.support.personas import cast
+
+    people = await cast(settings)
+    engine = get_engine()
+    engine.poll_interval = 60  # no second check while the twenty requests run, however slow the machine
+    assert (await gql(http, "{ customers(first: 5) { totalCount } }", people["sales"].headers)).status_code == 200
+    engine._checked_at -= 60  # as if the interval had passed since the last check
+    with count_statements() as counter:
+        responses = await asyncio.gather(*(gql(http, "{ customers(first: 5) { totalCount } }", people[name].headers)
+                                           for name in ("sales", "sales2", "lead", "support") * 5))
+    assert all(response.status_code == 200 for response in responses)
+    checks = [statement for statement in counter.statements if "policy_version" in statement]
+    assert len(checks) == 1, checks  # one check for all twenty requests

@@ -106,3 +106,71 @@ async def test_each_address_is_limited_before_authentication(db, settings) -> No
         assert statuses == [401] * 5 + [429]
         assert (await http.get("/healthz")).status_code == 200  # the health check is never limited
     await app.state.rate_limiter.close()
+
+
+async def test_a_busy_redis_pool_waits_instead_of_letting_requests_through() -> None:
+    """Far more concurrent takes than the pool has connections: each is decided by the bucket,
+    none is waved through as if redis were down."""
+    if not TEST_REDIS_URL:
+        pytest.skip("real leg only")
+    import asyncio
+
+    from structlog.testing import capture_logs
+
+    limiter = RedisRateLimiter(TEST_REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
+    try:
+        bucket = Charge("busy", 1, capacity=150, window=86_400)  # refills too slowly to matter here
+        with capture_logs() as logs:
+            decisions = await asyncio.gather(*(limiter.take([bucket]) for _ in range(400)))
+        assert [d.allowed for d in decisions].count(True) == 150  # exactly the bucket, not a point more
+        assert not [entry for entry in logs if "unavailable" in entry["event"]]
+    finally:
+        await limiter.close()
+
+
+async def test_a_small_pool_decides_every_take_after_a_bounded_wait() -> None:
+    if not TEST_REDIS_URL:
+        pytest.skip("real leg only")
+    import asyncio
+
+    from structlog.testing import capture_logs
+
+    limiter = RedisRateLimiter(TEST_REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:", max_connections=2)
+    try:
+        with capture_logs() as logs:
+            decisions = await asyncio.gather(*(limiter.take([Charge("small", 1, 1000, 60)]) for _ in range(200)))
+        assert all(d.allowed for d in decisions) and not logs
+    finally:
+        await limiter.close()
+
+
+async def test_an_unreachable_redis_lets_requests_through_and_says_so() -> None:
+    from structlog.testing import capture_logs
+
+    limiter = RedisRateLimiter("redis://127.0.0.1:1/0", prefix="test:", connect_timeout=0.5)  # nothing listens
+    try:
+        with capture_logs() as logs:
+            decision = await limiter.take([Charge("down", 1, 10, 60)])
+        assert decision.allowed
+        assert [entry["event"] for entry in logs] == ["rate limit: redis unavailable, request allowed"]
+    finally:
+        await limiter.close()
+
+
+async def test_a_take_that_finds_no_free_connection_in_time_is_refused_not_waved_through() -> None:
+    if not TEST_REDIS_URL:
+        pytest.skip("real leg only")
+    from structlog.testing import capture_logs
+
+    limiter = RedisRateLimiter(TEST_REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:", max_connections=1, pool_timeout=0.2)
+    pool = limiter._client.connection_pool
+    held = await pool.get_connection()  # some other request holds the only connection
+    try:
+        with capture_logs() as logs:
+            decision = await limiter.take([Charge("held", 1, 1000, 60)])
+        assert not decision.allowed and decision.retry_after_header == "1"
+        assert [entry["event"] for entry in logs] == ["rate limit: no redis connection free in time, request refused"]
+    finally:
+        await pool.release(held)
+    assert (await limiter.take([Charge("held", 1, 1000, 60)])).allowed
+    await limiter.close()

@@ -298,20 +298,30 @@ class PolicyEngine:
         """Rebuild when the stored version differs from this build's (or after ``invalidate()``);
         True when it rebuilt."""
         async with self._get_lock():
-            stored = await read_version()
-            self._checked_at = time.monotonic()
-            if self._compiled is not None and not self._stale and stored == self._compiled.version:
-                return False
-            await self.reload()
-            return True
+            return await self._check_version()
+
+    async def _check_version(self) -> bool:
+        stored = await read_version()
+        self._checked_at = time.monotonic()
+        if self._compiled is not None and not self._stale and stored == self._compiled.version:
+            return False
+        await self.reload()
+        return True
 
     async def current(self) -> CompiledPolicy:
         """The build to decide with: checks the stored version at most every ``poll_interval`` seconds
         (and right away after ``invalidate()``)."""
-        if self._compiled is None or self._stale or time.monotonic() - self._checked_at >= self.poll_interval:
-            await self.reload_if_stale()
+        if self._due():
+            async with self._get_lock():
+                # Checked again under the lock: the callers that queued behind the one that read the
+                # version must use its answer, not each send the same SELECT (single flight).
+                if self._due():
+                    await self._check_version()
         assert self._compiled is not None
         return self._compiled
+
+    def _due(self) -> bool:
+        return self._compiled is None or self._stale or time.monotonic() - self._checked_at >= self.poll_interval
 
     def _get_lock(self) -> asyncio.Lock:
         if self._lock is None:

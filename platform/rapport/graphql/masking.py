@@ -6,6 +6,9 @@ import structlog
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from rapport.db_busy import is_database_busy
+from rapport.graphql.service_unavailable import service_unavailable
+
 log = structlog.get_logger("rapport.graphql")
 
 UNEXPECTED_MESSAGE = "Unexpected error. Quote the request id to the operators."
@@ -22,6 +25,8 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message=UNEXPECTED_MESSAGE)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if is_database_busy(error.original_error):  # load, not a bug: the client may retry
+            return service_unavailable(error, self.execution_context.context)
         request_id = getattr(self.execution_context.context, "request_id", None)
         log.error(
             "unexpected error in resolver",

@@ -8,8 +8,9 @@ from typing import Any
 
 import orjson
 import strawberry
+import structlog
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -23,6 +24,8 @@ from rapport.graphql.context import RapportContext, new_request_id
 from rapport.graphql.socket_handler import RapportTransportWSHandler
 from rapport.graphql.socket_identity import reauthenticate
 from rapport.settings import Settings
+
+log = structlog.get_logger("rapport.graphql")
 
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
@@ -73,6 +76,11 @@ class RapportGraphQL(GraphQL):
             return
         try:
             response = await self.run(Request(scope=scope, receive=receive))
+        except ClientDisconnect:
+            # The client went away before its request was read: nobody is left to answer, and nothing
+            # went wrong here (not a server error, no traceback).
+            log.debug("client disconnected before its request was read", request_id=scope.get("request_id"))
+            return
         except HTTPException as error:
             response = JSONResponse(
                 {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]}, status_code=error.status_code

@@ -10,6 +10,7 @@ with redis's own clock), shared by every app process.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import OrderedDict
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 log = structlog.get_logger("rapport.rate_limit")
 
@@ -114,13 +117,20 @@ return {1, '0'}
 
 class RedisRateLimiter:
     """Buckets in redis, shared by every app process. If redis is unreachable the request is allowed
-    (and logged): a rate limit must not take the API down with it."""
+    (and logged): a rate limit must not take the API down with it.
 
-    def __init__(self, url: str, prefix: str = PREFIX) -> None:
-        import redis.asyncio as redis
+    A busy process is not an unreachable redis: when all ``max_connections`` are in use, a take waits up
+    to ``pool_timeout`` seconds for one (a plain pool fails at once, and that failure would let requests
+    through unlimited exactly when the API is under the most load). A take that still finds no
+    connection is refused with a short ``Retry-After``."""
 
+    def __init__(self, url: str, prefix: str = PREFIX, *, max_connections: int = 50, pool_timeout: float = 2.0,
+                 connect_timeout: float = 2.0) -> None:
         self.prefix = prefix
-        self._client: Any = redis.from_url(url)
+        self.pool_timeout = pool_timeout
+        pool = WaitingPool.from_url(url, max_connections=max_connections, timeout=pool_timeout,
+                                    socket_connect_timeout=connect_timeout)
+        self._client: Any = Redis(connection_pool=pool)
         self._script: Any = self._client.register_script(_TAKE)
 
     async def take(self, charges: Sequence[Charge]) -> Decision:
@@ -132,6 +142,9 @@ class RedisRateLimiter:
             args += [charge.capacity, charge.rate / 1000]
         try:
             allowed, wait = await self._script(keys=[self.prefix + c.key for c in charges], args=args)
+        except PoolExhausted:
+            log.warning("rate limit: no redis connection free in time, request refused", waited=self.pool_timeout)
+            return Decision(False, 1.0)
         except Exception as error:
             log.warning("rate limit: redis unavailable, request allowed", error=str(error))
             return Decision(True)
@@ -139,6 +152,24 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+class PoolExhausted(Exception):
+    """Every connection of the limiter's pool stayed in use for the whole wait: redis is up, we are busy."""
+
+
+class WaitingPool(BlockingConnectionPool):
+    """redis-py's blocking pool, telling the end of its wait apart from a failure to connect."""
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().get_connection(*args, **kwargs)
+        except RedisConnectionError as error:
+            # redis-py reports the end of the wait as a ConnectionError caused by the wait's timeout; a
+            # failed connect has an OSError (or redis's own TimeoutError) behind it instead.
+            if isinstance(error.__cause__, asyncio.TimeoutError):
+                raise PoolExhausted from error
+            raise
 
 
 def build_rate_limiter(redis_url: str | None, namespace: str = "rapport") -> RateLimiter:
