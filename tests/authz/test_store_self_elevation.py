@@ -1,0 +1,72 @@
+"""Separation of duties in the store, the layer every way of changing the policy goes through (both legs)."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise import connections
+
+from rapport.auth.authenticate import actor_for_agent
+from rapport.authz import store
+from rapport.authz.model import default_policy_text
+from rapport.authz.rules import Rule
+from rapport.models import AuditEntry, Department, PolicyChange, PolicyRule
+from rapport.services.counters import POLICY_VERSION, current_value
+from rapport.services.errors import DomainError, ErrorCode
+from tests.support.graphql import make_agent
+
+SECURITY = "user:sec@example.com"
+
+
+@pytest.fixture
+async def security(db):
+    for code in ("sales", "support"):
+        await Department.create(code=code, name=code.title())
+    assert await store.seed_default_policy()
+    agent = await make_agent("sec@example.com", None, roles=("security-admin@*",))
+    return await actor_for_agent(agent.id)
+
+
+async def snapshot() -> tuple[int, int, int, str]:
+    version = await current_value(connections.get("default"), POLICY_VERSION)
+    return version, await PolicyRule.all().count(), await PolicyChange.all().count(), await store.export_rules()
+
+
+async def test_an_import_that_widens_its_author_is_refused_and_audited(security) -> None:
+    text = default_policy_text().replace("p, role:security-admin, *, customer, *, all, deny\n", "") + (
+        f"p, {SECURITY}, *, customer, read, all, allow\n"
+    )
+    before = await snapshot()
+    with pytest.raises(DomainError) as refused:
+        await store.import_rules(text, by=security)
+    assert [p.code for p in refused.value.problems] == [ErrorCode.FORBIDDEN]
+    assert "read customer" in refused.value.problems[0].message
+    assert await snapshot() == before
+    (entry,) = await AuditEntry.filter(action=store.REFUSED_ACTION)
+    assert entry.actor == SECURITY and entry.data["change"] == "import"
+    assert entry.data["rule"].startswith("import: ") and "read customer" in entry.data["widens"]
+
+    # An operator at the command line has no access of their own to widen: the same file goes in.
+    assert await store.import_rules(text, by="cli:ops") == before[0] + 1
+
+
+async def test_an_import_that_keeps_its_author_where_they_are_goes_ahead(security) -> None:
+    text = default_policy_text() + "p, role:agent, *, customer, delete, own, allow\n"
+    assert await store.import_rules(text, by=security) == 2
+    assert not await AuditEntry.filter(action=store.REFUSED_ACTION).exists()
+
+
+async def test_a_stale_actor_is_judged_by_the_grants_the_policy_gives_it(security) -> None:
+    """The comparison reads the agent's grants from the policy, not from the Actor the request carried."""
+    await store.grant_role(SECURITY, "analyst@*", by="cli:ops")  # ``security`` was built before this grant
+    with pytest.raises(DomainError) as refused:
+        await store.remove_rule(Rule("role:security-admin", "*", "customer", "*", "all", "deny"), by=security)
+    assert [p.code for p in refused.value.problems] == [ErrorCode.FORBIDDEN]
+
+
+async def test_granting_a_role_to_oneself_stays_forbidden_even_when_it_widens_nothing(security) -> None:
+    with pytest.raises(DomainError) as refused:
+        await store.grant_role(SECURITY, "security-admin@sales", by=security)
+    assert refused.value.problems[0].message == "you cannot grant roles to yourself"
+    assert not await PolicyRule.filter(ptype="g", v0=SECURITY, v2="sales").exists()
+    # ... while a role for someone else is fine.
+    assert await store.grant_role("user:bob@example.com", "analyst@*", by=security) == 2
