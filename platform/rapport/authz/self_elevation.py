@@ -50,7 +50,8 @@ class Widening:
                 found.setdefault(f"{point[2]} {point[1]}", None)
             else:
                 found.setdefault(f"{point[1]} shown {_MODE_WORDS[level]}", None)
-        words = list(found)
+        # read covers read_masked: naming both says the same thing twice
+        words = [word for word in found if not (word.startswith("read_masked ") and "read " + word[12:] in found)]
         return words[:limit] + ([f"and {len(words) - limit} more"] if len(words) > limit else [])
 
 
