@@ -199,7 +199,7 @@ actors = st.sampled_from((
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(actors, a_change())
-def test_refused_exactly_when_the_callers_observable_permissions_grow(actor: Actor, change: tuple[Policy, Policy]) -> None:
+def test_refused_exactly_when_the_callers_observable_permissions_grow(actor: Actor, change: tuple) -> None:
     before, after = change
     assert bool(widening(actor, before, after)) == (not observable(actor, after) <= observable(actor, before))
 

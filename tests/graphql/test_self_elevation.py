@@ -68,7 +68,7 @@ REPORTED = {
 
 
 @pytest.mark.parametrize("case", list(REPORTED))
-async def test_a_change_widening_the_callers_own_access_is_refused_audited_and_changes_nothing(http, people, case) -> None:
+async def test_a_change_widening_the_callers_own_access_is_refused_audited_unchanged(http, people, case) -> None:
     setup, mutation, name, variables, change, line = REPORTED[case]
     if setup == "analyst":  # the security admin also holds analyst: only their role's deny keeps customers out
         await store.grant_role(SECURITY, "analyst@*", by="cli:ops")

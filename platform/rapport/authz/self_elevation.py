@@ -81,7 +81,9 @@ def fields_named(*policies: Policy) -> list[str]:
     found = set(field_resources())
     for policy in policies:
         found |= {group.member for group in policy.groups}
-        found |= {rule.resource for rule in policy.rules if row_resource_of(rule.resource) and not is_pattern(rule.resource)}
+        found |= {
+            rule.resource for rule in policy.rules if row_resource_of(rule.resource) and not is_pattern(rule.resource)
+        }
     return sorted(found)
 
 
