@@ -160,7 +160,10 @@ lines = st.one_of(rules, rules, assignments, groups)
 
 def observable(actor: Actor, policy: Policy) -> set[tuple]:
     """What a request of ``actor`` can notice under ``policy``, asked through the plan's public questions."""
-    plan = PermissionPlan(actor_under(actor, policy), CompiledPolicy(policy, 0))
+    return observable_in(PermissionPlan(actor_under(actor, policy), CompiledPolicy(policy, 0)))
+
+
+def observable_in(plan: PermissionPlan) -> set[tuple]:
     seen: set[tuple] = set()
     for resource in RESOURCES:
         for action in ACTIONS:

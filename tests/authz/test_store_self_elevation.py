@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tortoise import connections
 
 from rapport.auth.authenticate import actor_for_agent
 from rapport.authz import store
 from rapport.authz.model import default_policy_text
-from rapport.authz.rules import Rule
+from rapport.authz.plan import plan_for
+from rapport.authz.rules import Rule, parse_policy
 from rapport.models import AuditEntry, Department, PolicyChange, PolicyRule
 from rapport.services.counters import POLICY_VERSION, current_value
 from rapport.services.errors import DomainError, ErrorCode
+from tests.authz.test_self_elevation import observable_in
 from tests.support.graphql import make_agent
 
 SECURITY = "user:sec@example.com"
@@ -70,3 +74,52 @@ async def test_granting_a_role_to_oneself_stays_forbidden_even_when_it_widens_no
     assert not await PolicyRule.filter(ptype="g", v0=SECURITY, v2="sales").exists()
     # ... while a role for someone else is fine.
     assert await store.grant_role("user:bob@example.com", "analyst@*", by=security) == 2
+
+
+# --- the property, end to end: whatever a security admin changes, their own access never grows ----------
+
+ME = "user:sec@example.com"
+BASE = default_policy_text() + f"g, {ME}, role:security-admin, *\n"
+MY_DENIES = [line for line in parse_policy(default_policy_text()).rules if line.subject == "role:security-admin"]
+CHANGES = st.one_of(
+    st.tuples(st.just("add"), st.builds(
+        Rule, st.sampled_from((ME, "role:security-admin", "role:analyst", "role:agent")), st.just("*"),
+        st.sampled_from(("customer", "customer.pii", "report.*", "ticket")), st.sampled_from(("read", "*")),
+        st.just("all"), st.sampled_from(("allow", "deny")))),
+    st.tuples(st.just("remove"), st.sampled_from(MY_DENIES)),
+    st.tuples(st.sampled_from(("grant", "revoke")),
+              st.sampled_from((ME, "role:security-admin", "role:analyst", "user:bob@example.com")),
+              st.sampled_from(("analyst@*", "agent@sales", "manager@sales", "admin@*"))),
+)
+
+
+async def attempt(change: tuple, by) -> str:
+    """Make ``change`` as ``by``: "done", "widens" (refused for widening ``by``) or another refusal."""
+    kind, *args = change
+    call = {"add": store.add_rule, "remove": store.remove_rule, "grant": store.grant_role, "revoke": store.revoke_role}
+    try:
+        await call[kind](*args, by=by)
+    except DomainError as error:
+        return "widens" if "widen your own access" in error.problems[0].message else error.problems[0].code.value
+    return "done"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(CHANGES, min_size=1, max_size=4))
+async def test_no_sequence_of_own_changes_widens_a_security_admins_access(security, changes) -> None:
+    await store.import_rules(BASE, by="cli:ops")
+    await AuditEntry.filter(action=store.REFUSED_ACTION).delete()
+
+    async def now() -> set[tuple]:
+        return observable_in(await plan_for(await actor_for_agent(security.agent_id)))
+
+    start, outcomes = await now(), []
+    for change in changes:
+        before, policy = await now(), await store.export_rules()
+        outcomes.append(await attempt(change, security))
+        assert await now() <= before, change  # never more than before the change
+        if outcomes[-1] != "done":
+            assert await store.export_rules() == policy, change
+    assert await now() <= start
+    refused = await AuditEntry.filter(action=store.REFUSED_ACTION)
+    assert len(refused) == outcomes.count("widens") and all(entry.actor == ME for entry in refused)
