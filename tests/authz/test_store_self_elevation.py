@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,6 +12,7 @@ from tortoise import connections
 
 from rapport.auth.authenticate import actor_for_agent
 from rapport.authz import store
+from rapport.authz.adapter import PolicyRuleAdapter
 from rapport.authz.model import default_policy_text
 from rapport.authz.plan import plan_for
 from rapport.authz.rules import Rule, parse_policy
@@ -74,6 +78,36 @@ async def test_granting_a_role_to_oneself_stays_forbidden_even_when_it_widens_no
     assert not await PolicyRule.filter(ptype="g", v0=SECURITY, v2="sales").exists()
     # ... while a role for someone else is fine.
     assert await store.grant_role("user:bob@example.com", "analyst@*", by=security) == 2
+
+
+async def test_two_changes_at_once_that_widen_only_together_are_not_both_made(security, monkeypatch) -> None:
+    """Each is harmless alone (the deny guards no allow; the allow is overridden by the deny); together
+    they open every customer. Changes are compared one after the other, so the second sees the first.
+    On PostgreSQL that takes the version lock before the comparison; SQLite serializes writers anyway."""
+    deny = Rule("role:security-admin", "*", "customer", "*", "all", "deny")
+    allow = Rule(SECURITY, "*", "customer", "read", "all", "allow")
+    # Hold each change at its write until the other has reached its own (or a second has passed): were
+    # the two compared side by side, both would then have read the policy without the other's line.
+    arrived, both = [], asyncio.Event()
+
+    def held(write):
+        async def wrapper(self, *args):
+            arrived.append(args)
+            if len(arrived) == 2:
+                both.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(both.wait(), 1.0)
+            return await write(self, *args)
+        return wrapper
+
+    monkeypatch.setattr(PolicyRuleAdapter, "add_policy", held(PolicyRuleAdapter.add_policy))
+    monkeypatch.setattr(PolicyRuleAdapter, "remove_policy", held(PolicyRuleAdapter.remove_policy))
+    results = await asyncio.gather(store.remove_rule(deny, by=security), store.add_rule(allow, by=security),
+                                   return_exceptions=True)
+    refused = [result for result in results if isinstance(result, DomainError)]
+    assert len(refused) == 1 and refused[0].problems[0].code == ErrorCode.FORBIDDEN, results
+    plan = await plan_for(await actor_for_agent(security.agent_id))
+    assert plan.row_scope("customer").empty
 
 
 # --- the property, end to end: whatever a security admin changes, their own access never grows ----------
