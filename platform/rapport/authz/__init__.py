@@ -9,6 +9,7 @@
 - :mod:`rapport.authz.masking` — masked email, phone and address
 - :mod:`rapport.authz.explain` — why: the decision and the rules behind it
 - :mod:`rapport.authz.store` — editing the policy (one transaction, audited, version bump, publish)
+- :mod:`rapport.authz.self_elevation` — separation of duties: does a change widen its author's own access?
 - :mod:`rapport.authz.lint` — findings about a policy
 - :mod:`rapport.authz.cases` — expected decisions (``policies/cases.csv``)
 - :mod:`rapport.authz.bench` — ``python -m rapport.authz.bench``

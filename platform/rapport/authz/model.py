@@ -109,6 +109,14 @@ def _custom_fields_of(row: str) -> set[str]:
     return {field.name for field in active().fields.of(row)}
 
 
+def field_resources() -> frozenset[str]:
+    """Every field resource of the row resources (``customer.email``, ``ticket.status``), the active
+    plugins' custom fields included: what a field mode can be asked about."""
+    return frozenset(
+        f"{row}.{name}" for row in ROW_RESOURCES for name in _fields_of(row) | _custom_fields_of(row)
+    ) | frozenset(PII_FIELDS)
+
+
 def known_resource(resource: str, groups: frozenset[str] | set[str] = frozenset()) -> bool:
     """A resource a rule may name: a known resource, ``*``, a pattern ending in ``*`` over a known
     family (``report.*``, ``customer.*``), a field of a row (``customer.title``) or a field group."""

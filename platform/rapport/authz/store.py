@@ -7,7 +7,9 @@ process's engine is invalidated and every ``on_policy_changed`` hook is awaited 
 (the redis notifier registers one; a failing hook is logged, the change stays: workers also poll).
 
 ``by`` says who changes: an Actor (an agent or an API key, who must be allowed ``manage`` on ``policy``)
-or a string for operators and jobs (``cli:<login>``, ``system:seed``).
+or a string for operators and jobs (``cli:<login>``, ``system:seed``). An Actor's change that would widen
+the Actor's own effective permissions is refused (FORBIDDEN) and recorded in the audit trail
+(:mod:`rapport.authz.self_elevation` decides); operators and jobs have no permissions to widen.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from rapport.authz.rules import (
     problems_of,
 )
 from rapport.events.outbox import emit
+from rapport.authz.self_elevation import Widening, widening
 from rapport.models import Department, PolicyChange, PolicyRule
+from rapport.services import audit
 from rapport.services.counters import POLICY_VERSION, next_value
 from rapport.services.errors import DomainError, ErrorCode, Problem
 
@@ -46,6 +50,9 @@ on_policy_changed: list[PolicyChangedHook] = []
 """Awaited after each committed change with the new policy version (e.g. publish on redis)."""
 
 By = Actor | str
+
+REFUSED_ACTION = "policy.refused"
+"""The audit action of a change refused because it would widen its author's own access."""
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -136,8 +143,15 @@ async def _commit(
     """Run ``write`` + the PolicyChange + the version bump in one transaction, then publish."""
     try:
         async with in_transaction() as conn:
-            await write(conn)
+            # The version bump comes first: it locks the counter row, so concurrent changes run one after
+            # the other and each is compared with the policy the previous one left.
             version = await next_value(conn, POLICY_VERSION)
+            current = await current_policy(conn) if isinstance(by, Actor) else None
+            await write(conn)
+            if isinstance(by, Actor) and current is not None:
+                widened = widening(by, current, await current_policy(conn))
+                if widened:
+                    raise _SelfElevation(widened)
             await PolicyChange.create(
                 actor=by.subject if isinstance(by, Actor) else by,
                 actor_agent_id=by.agent_id if isinstance(by, Actor) else None,
@@ -151,8 +165,35 @@ async def _commit(
             await emit(conn, "policy.changed", "policy", "rules", {"change": change, "version": version})
     except IntegrityError as exc:  # a concurrent change wrote the same row first
         raise DomainError.single(ErrorCode.CONFLICT, f"the policy changed meanwhile, try again ({exc})") from None
+    except _SelfElevation as refused:  # rolled back: nothing of the change was written
+        assert isinstance(by, Actor)
+        await _audit_refusal(by, change, rule_text, refused.widened)
+        raise DomainError.single(
+            ErrorCode.FORBIDDEN,
+            "separation of duties: this change would widen your own access ("
+            + "; ".join(refused.widened.summary()) + "); another security admin must make it",
+        ) from None
     await _published(version)
     return version
+
+
+class _SelfElevation(Exception):
+    """Raised inside the change's transaction (rolling it back) when it would widen its author's access."""
+
+    def __init__(self, widened: Widening) -> None:
+        super().__init__("self-elevation")
+        self.widened = widened
+
+
+async def _audit_refusal(by: Actor, change: str, rule_text: str, widened: Widening) -> None:
+    """The refusal in the audit trail, in a transaction of its own: the change's was rolled back."""
+    async with in_transaction() as conn:
+        await audit.record(
+            conn, by, REFUSED_ACTION, "policy", "rules",
+            data={"change": change, "rule": rule_text, "widens": widened.summary(limit=50)},
+        )
+    log.warning("policy change refused: it would widen its author's access", actor=by.subject, change=change,
+                rule=rule_text)
 
 
 async def _published(version: int) -> None:
