@@ -148,7 +148,7 @@ class QueryCost(SchemaExtension):
         execution = self.execution_context
         context = execution.context
         settings = getattr(context, "settings", None)
-        limiter = _limiter_of(context)
+        limiter = limiter_of(context)
         if settings is None or limiter is None or not settings.rate_limit_enabled or execution.graphql_document is None:
             yield
             return
@@ -170,7 +170,8 @@ class QueryCost(SchemaExtension):
         yield
 
 
-def _limiter_of(context: Any) -> Any:
+def limiter_of(context: Any) -> Any:
+    """The app's rate limiter (None outside an app)."""
     request = getattr(context, "request", None)
     app = request.scope.get("app") if request is not None else None
     return getattr(getattr(app, "state", None), "rate_limiter", None)

@@ -6,14 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
@@ -22,6 +15,7 @@ from rapport.graphql.customers.mutations import CustomerMutation
 from rapport.graphql.customers.queries import CustomerQuery
 from rapport.graphql.deliveries.mutations import DeliveryMutation
 from rapport.graphql.deliveries.queries import DeliveryQuery
+from rapport.graphql.document_limits import DocumentLimits, refusals_as_results
 from rapport.graphql.gate import RequireDeclaredRootFields
 from rapport.graphql.interactions.mutations import InteractionMutation
 from rapport.graphql.interactions.queries import InteractionQuery
@@ -44,7 +38,6 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
-MAX_TOKENS = 5000
 
 # The limits' validation rules, made once. QueryDepthLimiter and MaxAliasesLimiter make a new rule class
 # per instance, and the validation cache is keyed by the rules: built per request, they made every
@@ -91,6 +84,9 @@ class RapportSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
 
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return refusals_as_results(await super().stream(*args, **kwargs))
+
 
 def build_schema(settings: Settings | None = None, plugins: PluginHost | None = None) -> strawberry.Schema:
     """The schema of an app with ``plugins`` (default: the core alone, i.e. the built-in plugins);
@@ -102,10 +98,11 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
     # Factories, not instances: strawberry builds fresh extensions per request (an instance would be
     # shared by concurrent requests). The parser and validation caches live at module level anyway.
     rules = PRODUCTION_RULES if production else LIMIT_RULES
+    # DocumentLimits first: its size check and charge come before any other work, and its parse (cached,
+    # token-limited, selections counted) is the only one.
     extensions: list = [
+        DocumentLimits,
         lambda: AddValidationRules(list(rules)),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
         RequireDeclaredRootFields,
