@@ -27,6 +27,7 @@ from rapport.graphql.policies.mutations import PolicyMutation
 from rapport.graphql.policies.queries import PolicyQuery
 from rapport.graphql.redactions import ReportRedactions
 from rapport.graphql.reports.queries import ReportQuery
+from rapport.graphql.suggestions import quieten
 from rapport.graphql.tickets.mutations import TicketMutation
 from rapport.graphql.tickets.queries import TicketQuery
 from rapport.graphql.tickets.subscriptions import TicketSubscription
@@ -70,10 +71,13 @@ class RapportSchema(strawberry.Schema):
     ones are logged, with their traceback and request id, by MaskUnexpectedErrors.
 
     ``extra_fields`` (GraphQL type name -> fields) adds fields generated for this app's plugins, such as
-    ``Customer.customFields``, through strawberry's ``get_fields`` (the shared type classes stay as they are)."""
+    ``Customer.customFields``, through strawberry's ``get_fields`` (the shared type classes stay as they are).
+    ``quiet_names`` (production): error messages suggest nothing and name only what the client wrote."""
 
-    def __init__(self, *args: Any, extra_fields: dict[str, list[Any]] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, extra_fields: dict[str, list[Any]] | None = None, quiet_names: bool = False,
+                 **kwargs: Any) -> None:
         self.extra_fields = extra_fields or {}
+        self.quiet_names = quiet_names
         super().__init__(*args, **kwargs)
 
     def get_fields(self, type_definition: Any) -> list[Any]:
@@ -82,7 +86,9 @@ class RapportSchema(strawberry.Schema):
         return [*fields, *extra] if extra else fields
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        return None
+        # Every error passes here before the response is built; in production none may teach the schema.
+        if self.quiet_names:
+            quieten(errors)
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         return refusals_as_results(await super().stream(*args, **kwargs))
@@ -90,7 +96,7 @@ class RapportSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None, plugins: PluginHost | None = None) -> strawberry.Schema:
     """The schema of an app with ``plugins`` (default: the core alone, i.e. the built-in plugins);
-    production disables introspection and field suggestions."""
+    production disables introspection and every suggestion ("Did you mean ...?")."""
     from rapport.graphql.extending import plugin_parts
 
     production = bool(settings and settings.is_production)
@@ -117,4 +123,5 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
         extra_fields=parts.extra_fields,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
+        quiet_names=production,
     )
