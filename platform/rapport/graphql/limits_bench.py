@@ -83,7 +83,8 @@ SHAPES: dict[str, Shape] = {
     "long names": lambda: "{ " + " ".join(
         "x" * ((MAX_DOCUMENT_BYTES - 80) // MAX_SELECTIONS - 1) for _ in range(MAX_SELECTIONS)) + " }",
     "comments": lambda: "{ viewer { roles } }" + "\n#" * (MAX_DOCUMENT_LINES - 2),
-    "long list literal": lambda: "query($ids: [ID!]! = [" + ", ".join('"a"' for _ in range(TOKENS - 26)) + "]) { nodes(ids: $ids) { id } }",
+    "long list literal": lambda: (
+        "query($ids: [ID!]! = [" + ", ".join('"a"' for _ in range(TOKENS - 26)) + "]) { nodes(ids: $ids) { id } }"),
 }
 
 
