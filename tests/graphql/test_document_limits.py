@@ -16,6 +16,7 @@ from rapport.graphql.document_limits import (
     MAX_DOCUMENT_LINES,
     MAX_SELECTIONS,
     MAX_TOKENS,
+    MAX_VALIDATION_ERRORS,
     check_text,
     parse_within_limits,
     selection_count,
@@ -127,6 +128,14 @@ async def test_a_large_document_pays_for_its_parsing_before_it_is_parsed(db, set
             assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     finally:
         await app.state.rate_limiter.close()
+
+
+async def test_validation_stops_after_a_few_errors(headers, http) -> None:
+    # Each error also scans the document for its line: a hundred of them far down a long document cost
+    # more than validating it.
+    unknown = unique() + "{ " + " ".join(f"unknown{i}" for i in range(MAX_SELECTIONS)) + " }"
+    errors = (await gql(http, unknown, headers)).json()["errors"]
+    assert len(errors) == MAX_VALIDATION_ERRORS + 1 and "Validation aborted" in errors[-1]["message"]
 
 
 def test_selection_count_counts_what_is_written() -> None:

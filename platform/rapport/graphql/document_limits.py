@@ -9,7 +9,8 @@ charged only after validation, too late for that. So, in order:
    rate-limit buckets (``DOCUMENT_BYTES_PER_POINT``);
 2. while parsing: its tokens (graphql-core stops lexing at the limit);
 3. after parsing, before validation: its selections (fields, fragment spreads and inline fragments,
-   fragment definitions included), counted in one linear pass.
+   fragment definitions included), counted in one linear pass;
+4. while validating: its errors (``ValidationErrorBudget``).
 
 Together these keep parse plus validate of any admitted document to a few tens of milliseconds:
 ``python -m rapport.graphql.limits_bench`` prints the worst case. A document over a limit gets the
@@ -23,6 +24,8 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import DocumentNode, FieldNode, FragmentSpreadNode, GraphQLError, GraphQLSyntaxError, InlineFragmentNode, parse
+from graphql.validation import ValidationContext, ValidationRule
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 
 from rapport.graphql.cost import RateLimited, limiter_of
@@ -38,6 +41,9 @@ MAX_SELECTIONS = 150
 # extra, a large one pays for its parsing even when it never runs.
 DOCUMENT_BYTES_PER_POINT = 50
 PARSE_CACHE_SIZE = 256
+# Validation stops after this many errors (graphql-core's own default is 100): every error also scans
+# the document for its line, and a client needs the first few to fix a document.
+MAX_VALIDATION_ERRORS = 10
 
 _TOKEN_LIMIT_MESSAGE = "Syntax Error: Document contains more than"
 
@@ -50,6 +56,25 @@ class DocumentTooLarge(GraphQLError):
             "send values as variables and split large operations",
             extensions={"code": "DOCUMENT_TOO_LARGE", "limit": limit, "max": maximum},
         )
+
+
+class ValidationErrorBudget(ValidationRule):
+    """Aborts validation after MAX_VALIDATION_ERRORS errors (strawberry validates with graphql-core's
+    default of 100 and has no setting for it)."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        report = context.on_error
+        reported = 0
+
+        def within_budget(error: GraphQLError) -> None:
+            nonlocal reported
+            if reported >= MAX_VALIDATION_ERRORS:
+                raise ValidationAbortedError("Too many validation errors, error limit reached. Validation aborted.")
+            reported += 1
+            report(error)
+
+        context.on_error = within_budget  # type: ignore[method-assign]
 
 
 def selection_count(document: DocumentNode) -> int:

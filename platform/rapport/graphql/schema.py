@@ -15,7 +15,7 @@ from rapport.graphql.customers.mutations import CustomerMutation
 from rapport.graphql.customers.queries import CustomerQuery
 from rapport.graphql.deliveries.mutations import DeliveryMutation
 from rapport.graphql.deliveries.queries import DeliveryQuery
-from rapport.graphql.document_limits import DocumentLimits, refusals_as_results
+from rapport.graphql.document_limits import DocumentLimits, ValidationErrorBudget, refusals_as_results
 from rapport.graphql.gate import RequireDeclaredRootFields
 from rapport.graphql.interactions.mutations import InteractionMutation
 from rapport.graphql.interactions.queries import InteractionQuery
@@ -27,7 +27,7 @@ from rapport.graphql.policies.mutations import PolicyMutation
 from rapport.graphql.policies.queries import PolicyQuery
 from rapport.graphql.redactions import ReportRedactions
 from rapport.graphql.reports.queries import ReportQuery
-from rapport.graphql.suggestions import quieten
+from rapport.graphql.suggestions import HideSuggestions, quieten
 from rapport.graphql.tickets.mutations import TicketMutation
 from rapport.graphql.tickets.queries import TicketQuery
 from rapport.graphql.tickets.subscriptions import TicketSubscription
@@ -44,10 +44,11 @@ MAX_ALIASES = 30
 # per instance, and the validation cache is keyed by the rules: built per request, they made every
 # request miss it and validate the whole document again.
 LIMIT_RULES = (
+    ValidationErrorBudget,
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 )
-PRODUCTION_RULES = (*LIMIT_RULES, NoSchemaIntrospectionCustomRule)
+PRODUCTION_RULES = (*LIMIT_RULES, NoSchemaIntrospectionCustomRule, HideSuggestions)
 
 
 @strawberry.type
