@@ -60,6 +60,23 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes (comma-separated IPs or CIDRs).
     # Empty: proxy headers are ignored and the client address is the TCP peer, whoever sends them.
     trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        # Normalised, because uvicorn silently treats what it cannot parse (e.g. 10.0.0.1/8) as a literal
+        # that never matches a peer.
+        normalised = []
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network (e.g. 10.0.0.5, 10.0.0.0/8)") from None
+            normalised.append(str(network.network_address) if "/" not in entry else str(network))
+        return ",".join(normalised)
+
     # Graceful shutdown: how long in-flight requests and running jobs may take to finish.
     shutdown_timeout: float = Field(default=30.0, ge=0, le=600)
     # Plugins (see plugins/README.md): None = every installed plugin; "" = none; "a,b" = only those.
@@ -93,22 +110,6 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _proxy_networks(cls, value: str) -> str:
-        # Normalised, because uvicorn silently treats what it cannot parse (e.g. 10.0.0.1/8) as a literal
-        # that never matches a peer.
-        normalised = []
-        for entry in (part.strip() for part in value.split(",")):
-            if not entry:
-                continue
-            try:
-                network = ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an IP address or CIDR network (e.g. 10.0.0.5, 10.0.0.0/8)") from None
-            normalised.append(str(network.network_address) if "/" not in entry else str(network))
-        return ",".join(normalised)
 
     @field_validator("default_phone_region")
     @classmethod
