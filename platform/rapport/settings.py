@@ -7,6 +7,7 @@ is and give a secret key.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import cached_property
@@ -64,6 +65,26 @@ class Settings(BaseSettings):
     rate_limit_window: float = Field(default=60.0, gt=0, le=86_400)
     rate_limit_actor: int = Field(default=100_000, ge=1)
     rate_limit_ip: int = Field(default=300_000, ge=1)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes (comma-separated IPs or CIDRs).
+    # Empty: proxy headers are ignored and the client address is the TCP peer, whoever sends them.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        # Normalised, because uvicorn silently treats what it cannot parse (e.g. 10.0.0.1/8) as a literal
+        # that never matches a peer.
+        normalised = []
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network (e.g. 10.0.0.5, 10.0.0.0/8)") from None
+            normalised.append(str(network.network_address) if "/" not in entry else str(network))
+        return ",".join(normalised)
+
     # Graceful shutdown: how long in-flight requests and running jobs may take to finish.
     shutdown_timeout: float = Field(default=30.0, ge=0, le=600)
     # Plugins (see plugins/README.md): None = every installed plugin; "" = none; "a,b" = only those.

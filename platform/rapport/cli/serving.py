@@ -38,9 +38,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         port=port,
         workers=args.workers,
         log_level=settings.log_level,
-        proxy_headers=True,
+        **proxy_options(settings),
         timeout_graceful_shutdown=int(settings.shutdown_timeout),  # SIGTERM: in-flight requests finish, bounded
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy-header options: believe X-Forwarded-For only from RAPPORT_TRUSTED_PROXIES.
+
+    uvicorn's own default trusts 127.0.0.1 (or $FORWARDED_ALLOW_IPS), so any local process could choose
+    its client address; both are always set explicitly here."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}
 
 
 def _check_service_config(settings: Settings) -> None:

@@ -35,6 +35,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from rapport.web.client_address import scope_address_key
 from rapport.web.rate_limit import Charge
 
 DEFAULT_PAGE = 20
@@ -136,8 +137,8 @@ def operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | N
 
 
 def client_ip(context: Any) -> str:
-    client = getattr(context.request, "client", None)
-    return client.host if client is not None and client.host else "unknown"
+    """The client address bucket key (``ip:...``) of the request or WebSocket."""
+    return scope_address_key(context.request.scope)
 
 
 class QueryCost(SchemaExtension):
@@ -147,7 +148,7 @@ class QueryCost(SchemaExtension):
         execution = self.execution_context
         context = execution.context
         settings = getattr(context, "settings", None)
-        limiter = _limiter_of(context)
+        limiter = limiter_of(context)
         if settings is None or limiter is None or not settings.rate_limit_enabled or execution.graphql_document is None:
             yield
             return
@@ -159,7 +160,7 @@ class QueryCost(SchemaExtension):
         actor = context.actor.subject if context.actor is not None else "anonymous"
         decision = await limiter.take([
             Charge(f"actor:{actor}", cost, settings.rate_limit_actor, settings.rate_limit_window),
-            Charge(f"ip:{client_ip(context)}", cost, settings.rate_limit_ip, settings.rate_limit_window),
+            Charge(client_ip(context), cost, settings.rate_limit_ip, settings.rate_limit_window),
         ])
         if not decision.allowed:
             if context.response is not None:
@@ -169,7 +170,8 @@ class QueryCost(SchemaExtension):
         yield
 
 
-def _limiter_of(context: Any) -> Any:
+def limiter_of(context: Any) -> Any:
+    """The app's rate limiter (None outside an app)."""
     request = getattr(context, "request", None)
     app = request.scope.get("app") if request is not None else None
     return getattr(getattr(app, "state", None), "rate_limiter", None)

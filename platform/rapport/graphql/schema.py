@@ -6,14 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
@@ -22,6 +15,7 @@ from rapport.graphql.customers.mutations import CustomerMutation
 from rapport.graphql.customers.queries import CustomerQuery
 from rapport.graphql.deliveries.mutations import DeliveryMutation
 from rapport.graphql.deliveries.queries import DeliveryQuery
+from rapport.graphql.document_limits import DocumentLimits, ValidationErrorBudget, refusals_as_results
 from rapport.graphql.gate import RequireDeclaredRootFields
 from rapport.graphql.interactions.mutations import InteractionMutation
 from rapport.graphql.interactions.queries import InteractionQuery
@@ -33,6 +27,7 @@ from rapport.graphql.policies.mutations import PolicyMutation
 from rapport.graphql.policies.queries import PolicyQuery
 from rapport.graphql.redactions import ReportRedactions
 from rapport.graphql.reports.queries import ReportQuery
+from rapport.graphql.suggestions import HideSuggestions, quieten
 from rapport.graphql.tickets.mutations import TicketMutation
 from rapport.graphql.tickets.queries import TicketQuery
 from rapport.graphql.tickets.subscriptions import TicketSubscription
@@ -44,16 +39,16 @@ if TYPE_CHECKING:
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
-MAX_TOKENS = 5000
 
 # The limits' validation rules, made once. QueryDepthLimiter and MaxAliasesLimiter make a new rule class
 # per instance, and the validation cache is keyed by the rules: built per request, they made every
 # request miss it and validate the whole document again.
 LIMIT_RULES = (
+    ValidationErrorBudget,
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 )
-PRODUCTION_RULES = (*LIMIT_RULES, NoSchemaIntrospectionCustomRule)
+PRODUCTION_RULES = (*LIMIT_RULES, NoSchemaIntrospectionCustomRule, HideSuggestions)
 
 
 @strawberry.type
@@ -77,10 +72,13 @@ class RapportSchema(strawberry.Schema):
     ones are logged, with their traceback and request id, by MaskUnexpectedErrors.
 
     ``extra_fields`` (GraphQL type name -> fields) adds fields generated for this app's plugins, such as
-    ``Customer.customFields``, through strawberry's ``get_fields`` (the shared type classes stay as they are)."""
+    ``Customer.customFields``, through strawberry's ``get_fields`` (the shared type classes stay as they are).
+    ``quiet_names`` (production): error messages suggest nothing and name only what the client wrote."""
 
-    def __init__(self, *args: Any, extra_fields: dict[str, list[Any]] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, extra_fields: dict[str, list[Any]] | None = None, quiet_names: bool = False,
+                 **kwargs: Any) -> None:
         self.extra_fields = extra_fields or {}
+        self.quiet_names = quiet_names
         super().__init__(*args, **kwargs)
 
     def get_fields(self, type_definition: Any) -> list[Any]:
@@ -89,12 +87,17 @@ class RapportSchema(strawberry.Schema):
         return [*fields, *extra] if extra else fields
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        return None
+        # Every error passes here before the response is built; in production none may teach the schema.
+        if self.quiet_names:
+            quieten(errors)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return refusals_as_results(await super().stream(*args, **kwargs))
 
 
 def build_schema(settings: Settings | None = None, plugins: PluginHost | None = None) -> strawberry.Schema:
     """The schema of an app with ``plugins`` (default: the core alone, i.e. the built-in plugins);
-    production disables introspection and field suggestions."""
+    production disables introspection and every suggestion ("Did you mean ...?")."""
     from rapport.graphql.extending import plugin_parts
 
     production = bool(settings and settings.is_production)
@@ -102,10 +105,11 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
     # Factories, not instances: strawberry builds fresh extensions per request (an instance would be
     # shared by concurrent requests). The parser and validation caches live at module level anyway.
     rules = PRODUCTION_RULES if production else LIMIT_RULES
+    # DocumentLimits first: its size check and charge come before any other work, and its parse (cached,
+    # token-limited, selections counted) is the only one.
     extensions: list = [
+        DocumentLimits,
         lambda: AddValidationRules(list(rules)),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         MaskUnexpectedErrors,
         RequireDeclaredRootFields,
@@ -120,4 +124,5 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
         extra_fields=parts.extra_fields,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
+        quiet_names=production,
     )

@@ -2,7 +2,7 @@
 
 This bounds what one address can do without a valid token (guessing keys, flooding the endpoint);
 GraphQL operations are then charged their estimated cost (``rapport.graphql.cost``) to the same IP
-bucket and to the actor's. Over budget: HTTP 429 with ``Retry-After``; a WebSocket is closed (4429).
+bucket and to the actor's. The bucket is keyed on a parsed IP address (``rapport.web.client_address``). Over budget: HTTP 429 with ``Retry-After``; a WebSocket is closed (4429).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rapport.web.client_address import scope_address_key
 from rapport.web.rate_limit import Charge, RateLimiter
 
 EXEMPT_PATHS = frozenset({"/healthz"})
@@ -27,9 +28,7 @@ class ClientRateLimitMiddleware:
         if not self.enabled or scope["type"] not in ("http", "websocket") or scope["path"] in EXEMPT_PATHS:
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        ip = client[0] if client else "unknown"
-        decision = await self.limiter.take([Charge(f"ip:{ip}", 1, self.capacity, self.window)])
+        decision = await self.limiter.take([Charge(scope_address_key(scope), 1, self.capacity, self.window)])
         if decision.allowed:
             await self.app(scope, receive, send)
             return
