@@ -19,8 +19,6 @@ from tortoise.expressions import Q
 from rapport.authz.plan import PermissionPlan
 from rapport.authz.sql import RowReach, reach_q, row_reach
 
-NO_ROW = Q(id__in=[])  # tortoise renders 1=0
-
 
 @dataclass(frozen=True)
 class ReadableRows:
@@ -32,6 +30,11 @@ class ReadableRows:
     def guard(self, expression: str) -> str:
         """``expression`` on readable rows, NULL on the others."""
         return f"CASE WHEN {self.sql} THEN {expression} END"
+
+
+def nothing_readable() -> ReadableRows:
+    """No row (a fresh ``Q`` each time: tortoise's ``Q.negate()`` mutates in place)."""
+    return ReadableRows(Q(id__in=[]), "1=0")  # tortoise renders the empty IN as 1=0
 
 
 def _equal_sql(column: str, value: int) -> str:
@@ -61,4 +64,4 @@ async def readable_rows(plan: PermissionPlan, field_resource: str) -> ReadableRo
     """The rows whose ``field_resource`` (``customer.email``) ``plan``'s viewer may read in full."""
     reach = await row_reach(plan, field_resource, "read")
     q = reach_q(reach)
-    return ReadableRows(NO_ROW if q is None else q, reach_sql(reach))
+    return nothing_readable() if q is None else ReadableRows(q, reach_sql(reach))

@@ -21,7 +21,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q, RawSQL
 
-from rapport.authz.readable import NO_ROW, ReadableRows
+from rapport.authz.readable import ReadableRows, nothing_readable
 from rapport.custom_fields.catalog import SORTABLE, FieldCatalog
 from rapport.custom_fields.values import coerce
 from rapport.graphql.core.annotations import Annotations
@@ -30,7 +30,6 @@ from rapport.graphql.core.json_filter import OPERATORS, json_q
 from rapport.graphql.core.pagination import SortKey
 from rapport.plugin_api import CustomField, FieldType
 
-_NOTHING_READABLE = ReadableRows(NO_ROW, "1=0")
 TABLES = {"customer": "customers", "interaction": "interactions", "ticket": "tickets"}
 COLUMN = "custom"
 
@@ -153,7 +152,7 @@ def custom_q(
             continue
         guard = None
         if field.pii:
-            guard = (readable or {}).get(name) or _NOTHING_READABLE
+            guard = (readable or {}).get(name) or nothing_readable()
         q &= _field_q(field, conditions, annotations, f"{argument}.{name}", guard)
     if untyped:
         q &= json_q(COLUMN, untyped, annotations, argument)
@@ -199,7 +198,7 @@ def ordering_with_custom(order_by: Any, columns: dict[str, SortKey], default: tu
             raise ClientError(f"orderBy: CUSTOM needs customField, the name of a custom field (sortable: {known})")
         guard = None
         if field.pii:
-            guard = (readable or {}).get(name) or _NOTHING_READABLE
+            guard = (readable or {}).get(name) or nothing_readable()
         key = f"CUSTOM:{name}"
         columns[key] = sort_key(field, dialect, guard)
         items.append(SimpleNamespace(field=SimpleNamespace(value=key), direction=item.direction))
