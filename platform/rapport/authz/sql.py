@@ -99,12 +99,13 @@ async def row_reach(plan: PermissionPlan, resource: str, action: str = "read") -
 
 # Privacy predicates are two-valued: ``owner_id = 7`` is NULL on an unowned row, and ``NOT (x AND NULL)``
 # would then depend on ``x`` (a hidden value) where ``NOT (x AND FALSE)`` does not. Hence IS NOT NULL first.
-
-def _equal(column: str, value: int) -> Q:
+def equal_q(column: str, value: int) -> Q:
+    """``column = value``, false (never NULL) where the column is NULL."""
     return Q(**{f"{column}__isnull": False}) & Q(**{column: value})
 
 
-def _within(column: str, ids: tuple[int, ...]) -> Q:
+def within_q(column: str, ids: tuple[int, ...] | list[int]) -> Q:
+    """``column IN ids``, false (never NULL) where the column is NULL."""
     return Q(**{f"{column}__isnull": False}) & Q(**{f"{column}__in": list(ids)})
 
 
@@ -114,12 +115,12 @@ def reach_q(reach: RowReach, department_field: str = "department_id", owner_fiel
         return Q()
     parts: list[Q] = []
     if reach.departments:
-        parts.append(_within(department_field, reach.departments))
+        parts.append(within_q(department_field, reach.departments))
     if reach.owner is not None:
         if reach.own_anywhere:
-            parts.append(_equal(owner_field, reach.owner))
+            parts.append(equal_q(owner_field, reach.owner))
         elif reach.own_departments:
-            parts.append(_equal(owner_field, reach.owner) & _within(department_field, reach.own_departments))
+            parts.append(equal_q(owner_field, reach.owner) & within_q(department_field, reach.own_departments))
     if not parts:
         return None
     condition = parts[0]
