@@ -119,3 +119,34 @@ async def test_real_users_with_grants_in_the_database(world) -> None:
     support = await plan_for(await actor_for_agent(world["sup"].id))
     assert len(await visible(support)) == 7
     assert support.field_mode("customer.phone", "sales", False) == "masked"
+
+
+async def test_scopes_are_two_valued_so_not_gives_the_complement(world, default_policy) -> None:
+    """``NOT scope`` must hold on every row outside the scope, unowned rows included (SQL's NULL would drop
+    them), in the tortoise filter and in the SQL text that guards personal values."""
+    every = set(await Customer.all().values_list("name", flat=True))
+    plans = [plan_of(default_policy, "agent@sales", agent_id=world["rep"].id),
+             plan_of(default_policy, "agent@sales", "manager@marketing", agent_id=world["rep"].id),
+             plan_of(default_policy, "agent@*", agent_id=world["rep"].id)]
+    cases = [(plan, resource, action) for plan in plans
+             for resource, action in (("customer.email", "read"), ("customer", "update"), ("customer.phone", "read_masked"))]
+    expected = []
+    for plan, resource, action in cases:
+        condition = await row_filter(plan, resource, action)
+        assert condition is not None
+        inside = set(await Customer.filter(condition).values_list("name", flat=True))
+        everything = not condition.filters and not condition.children  # Q(): tortoise renders ~Q() as no filter
+        outside = set() if everything else set(await Customer.filter(~condition).values_list("name", flat=True))
+        assert inside | outside == every and not inside & outside, (resource, action)
+        expected.append((inside, outside))
+
+    from tortoise import connections
+
+    from rapport.authz.readable import reach_sql
+    from rapport.authz.sql import row_reach
+
+    conn = connections.get("default")
+    for (plan, resource, action), (inside, outside) in zip(cases, expected, strict=True):
+        sql = reach_sql(await row_reach(plan, resource, action))
+        assert {r["name"] for r in await conn.execute_query_dict(f"SELECT name FROM customers WHERE {sql}")} == inside
+        assert {r["name"] for r in await conn.execute_query_dict(f"SELECT name FROM customers WHERE NOT {sql}")} == outside

@@ -158,7 +158,7 @@ async def test_filters_and_sorting_are_typed_by_the_definitions(api) -> None:
     body = (await gql(client, LIST, people["lead"].headers, where={"custom": {"loyalty_points": {"gte": "many"}}})).json()
     assert "must be an integer" in body["errors"][0]["message"]
     body = (await gql(client, LIST, people["lead"].headers, orderBy=[{"field": "CUSTOM", "customField": "nickname"}])).json()
-    assert "personal data" in body["errors"][0]["message"]
+    assert "errors" not in body  # personal fields sort too, hidden values as NULL (tests/authz/test_filter_privacy.py)
 
 
 async def test_tickets_sort_by_a_custom_field_in_lists_and_nested_lists(api) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tortoise.expressions import Q
 from tortoise.signals import post_delete, post_save
@@ -69,6 +70,65 @@ async def _department_deleted(*args: object, **kwargs: object) -> None:
     forget_departments()
 
 
+@dataclass(frozen=True)
+class RowReach:
+    """A row scope with department codes turned into ids: every row, whole departments, or the actor's
+    own rows (anywhere, or in some departments)."""
+
+    all: bool = False
+    departments: tuple[int, ...] = ()
+    owner: int | None = None  # the actor's agent id, when own rows are reached
+    own_anywhere: bool = False
+    own_departments: tuple[int, ...] = ()
+
+
+
+async def row_reach(plan: PermissionPlan, resource: str, action: str = "read") -> RowReach:
+    """The rows of ``resource`` that ``plan``'s actor may ``action`` (an API key owns no rows)."""
+    scope = plan.row_scope(resource, action)
+    if scope.all:
+        return RowReach(all=True)
+    departments = tuple(await department_ids(scope.departments)) if scope.departments else ()
+    agent_id = plan.actor.agent_id
+    if not scope.own_in or agent_id is None:
+        return RowReach(departments=departments)
+    if ANY in scope.own_in:
+        return RowReach(departments=departments, owner=agent_id, own_anywhere=True)
+    return RowReach(departments=departments, owner=agent_id, own_departments=tuple(await department_ids(scope.own_in)))
+
+
+# Privacy predicates are two-valued: ``owner_id = 7`` is NULL on an unowned row, and ``NOT (x AND NULL)``
+# would then depend on ``x`` (a hidden value) where ``NOT (x AND FALSE)`` does not. Hence IS NOT NULL first.
+def equal_q(column: str, value: int) -> Q:
+    """``column = value``, false (never NULL) where the column is NULL."""
+    return Q(**{f"{column}__isnull": False}) & Q(**{column: value})
+
+
+def within_q(column: str, ids: tuple[int, ...] | list[int]) -> Q:
+    """``column IN ids``, false (never NULL) where the column is NULL."""
+    return Q(**{f"{column}__isnull": False}) & Q(**{f"{column}__in": list(ids)})
+
+
+def reach_q(reach: RowReach, department_field: str = "department_id", owner_field: str = "owner_id") -> Q | None:
+    """``reach`` as a two-valued ``Q`` (None = no row; ``Q()`` = every row)."""
+    if reach.all:
+        return Q()
+    parts: list[Q] = []
+    if reach.departments:
+        parts.append(within_q(department_field, reach.departments))
+    if reach.owner is not None:
+        if reach.own_anywhere:
+            parts.append(equal_q(owner_field, reach.owner))
+        elif reach.own_departments:
+            parts.append(equal_q(owner_field, reach.owner) & within_q(department_field, reach.own_departments))
+    if not parts:
+        return None
+    condition = parts[0]
+    for part in parts[1:]:
+        condition = condition | part
+    return condition
+
+
 async def row_filter(
     plan: PermissionPlan,
     resource: str,
@@ -82,27 +142,5 @@ async def row_filter(
     ``Q()`` = every row; otherwise the rows of whole departments OR the actor's own rows (``owner_field``
     equal to the actor's agent id) in the departments where only own rows are reached. Use
     ``owner_field="assignee_id"`` for tickets and ``"agent_id"`` for interactions. An API key owns no
-    rows."""
-    scope = plan.row_scope(resource, action)
-    if scope.all:
-        return Q()
-    parts: list[Q] = []
-    if scope.departments:
-        ids = await department_ids(scope.departments)
-        if ids:
-            parts.append(Q(**{f"{department_field}__in": ids}))
-    agent_id = plan.actor.agent_id
-    if scope.own_in and agent_id is not None:
-        mine = Q(**{owner_field: agent_id})
-        if ANY in scope.own_in:
-            parts.append(mine)
-        else:
-            ids = await department_ids(scope.own_in)
-            if ids:
-                parts.append(mine & Q(**{f"{department_field}__in": ids}))
-    if not parts:
-        return None
-    condition = parts[0]
-    for part in parts[1:]:
-        condition = condition | part
-    return condition
+    rows. The condition is never NULL on any row, so it stays exact under ``NOT``."""
+    return reach_q(await row_reach(plan, resource, action), department_field, owner_field)

@@ -56,11 +56,12 @@ async def field_mode(info: strawberry.Info, source: Any, resource: str) -> str:
 
 async def visible_value(info: strawberry.Info, source: Any, field: CustomField, value: Any) -> Any:
     """``value`` of ``field`` as this viewer may see it (PII fields of customers pass the plan)."""
-    if value is None or not field.pii:
+    if not field.pii:
         return value
     mode = await field_mode(info, source, f"{field.entity}.{field.name}")
     if mode == "full":
         return value
+    # Counted for missing values too: counting only the present ones would tell which hidden values exist.
     info.context.redact(f"{TYPE_NAMES[field.entity]}.custom.{field.name}", mode)
     return mask_text(value) if mode == "masked" and isinstance(value, str) else None
 
@@ -71,12 +72,11 @@ async def visible_custom(info: strawberry.Info, source: Any, entity: str, custom
 
     out = dict(custom or {})
     for field in active().fields.pii(entity):
-        if field.name in out:
-            shown = await visible_value(info, source, field, out[field.name])
-            if shown is None:
-                del out[field.name]
-            else:
-                out[field.name] = shown
+        shown = await visible_value(info, source, field, out.get(field.name))
+        if shown is None:
+            out.pop(field.name, None)
+        else:
+            out[field.name] = shown
     return out
 
 

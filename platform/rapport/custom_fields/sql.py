@@ -15,11 +15,13 @@ parameters. Indexes are created by the built-in plugin ``rapport.indexes`` at st
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q, RawSQL
 
+from rapport.authz.readable import ReadableRows, nothing_readable
 from rapport.custom_fields.catalog import SORTABLE, FieldCatalog
 from rapport.custom_fields.values import coerce
 from rapport.graphql.core.annotations import Annotations
@@ -88,52 +90,57 @@ def _operand(field: CustomField, op: str, value: Any, dialect: str, where: str) 
     return stored
 
 
-def _field_q(field: CustomField, conditions: Any, annotations: Annotations, where: str) -> Q:
+def _field_q(field: CustomField, conditions: Any, annotations: Annotations, where: str, guard: ReadableRows | None = None) -> Q:
+    """``conditions`` on ``field``; with ``guard`` (a personal field) the expressions read the value only
+    on rows whose field the viewer may read in full."""
     dialect = annotations.dialect
     if not isinstance(conditions, dict) or not conditions:
         raise ClientError(f"{where}: expected {{operator: value}} with one of {sorted(OPERATORS)}")
+
+    def guarded(sql: str) -> RawSQL:
+        return RawSQL(guard.guard(sql) if guard is not None else sql)
+
     q = Q()
     for op, raw in conditions.items():
         if op not in OPERATORS:
             raise ClientError(f"{where}: unknown operator {op!r} (use one of {sorted(OPERATORS)})")
         if field.type is FieldType.STRING_LIST:
             if op == "contains" and isinstance(raw, str):
-                q &= Q(**{annotations.add(array_contains_in_custom(field, raw, dialect)): 1})
+                q &= Q(**{annotations.add(guarded(array_contains_in_custom(field, raw, dialect))): 1})
                 continue
             if op != "isNull":
                 raise ClientError(f"{where}: a list of strings filters with contains or isNull")
         if op in ("gt", "gte", "lt", "lte") and field.type not in SORTABLE:
             raise ClientError(f"{where}: {op} does not apply to {field.type.value} fields")
         value = _operand(field, op, raw, dialect, where)
-        alias = annotations.add(RawSQL(expression(field, dialect)))
+        alias = annotations.add(guarded(expression(field, dialect)))
         if op == "isNull":
             q &= Q(**{f"{alias}__isnull": value})
         elif op == "ne":
             q &= ~Q(**{alias: value}) | Q(**{f"{alias}__isnull": True})
         else:
             q &= Q(**{f"{alias}{OPERATORS[op]}": value})
-    return q
+    return q & guard.q if guard is not None else q
 
 
-def array_contains_in_custom(field: CustomField, value: str, dialect: str) -> RawSQL:
+def array_contains_in_custom(field: CustomField, value: str, dialect: str) -> str:
     if dialect == "postgres":
         import json
 
         needle = "'" + json.dumps([value]).replace("'", "''") + "'"
-        return RawSQL(f"CASE WHEN (\"{COLUMN}\"->'{field.name}') @> {needle}::jsonb THEN 1 ELSE 0 END")
+        return f"CASE WHEN (\"{COLUMN}\"->'{field.name}') @> {needle}::jsonb THEN 1 ELSE 0 END"
     literal = "'" + value.replace("'", "''") + "'"
-    return RawSQL(
-        f"CASE WHEN EXISTS (SELECT 1 FROM json_each(\"{COLUMN}\", '$.{field.name}') WHERE json_each.value = {literal}) THEN 1 ELSE 0 END"
-    )
+    return f"CASE WHEN EXISTS (SELECT 1 FROM json_each(\"{COLUMN}\", '$.{field.name}') WHERE json_each.value = {literal}) THEN 1 ELSE 0 END"
 
 
 def custom_q(
     entity: str, spec: Any, annotations: Annotations, catalog: FieldCatalog, *,
-    readable: dict[str, Q | None] | None = None, argument: str = "where.custom",
+    readable: Mapping[str, ReadableRows] | None = None, argument: str = "where.custom",
 ) -> Q:
     """The ``custom`` filter (``{"field": {"op": value}}``): defined fields are typed by their definition
     (a bad value is a client error), others compare as their JSON type. ``readable`` maps PII field
-    names to the rows whose value the viewer may read in full (others never match)."""
+    names to the rows whose value the viewer may read in full: on other rows a condition on the field
+    is false (and its ``not`` true), whatever the hidden value."""
     if not isinstance(spec, dict):
         raise ClientError(f'{argument}: expected {{"field": {{"operator": value}}}}')
     q = Q()
@@ -143,11 +150,10 @@ def custom_q(
         if field is None:
             untyped[name] = conditions
             continue
-        part = _field_q(field, conditions, annotations, f"{argument}.{name}")
+        guard = None
         if field.pii:
-            scope = (readable or {}).get(name)
-            part = part & scope if scope is not None else Q(id__in=[])
-        q &= part
+            guard = (readable or {}).get(name) or nothing_readable()
+        q &= _field_q(field, conditions, annotations, f"{argument}.{name}", guard)
     if untyped:
         q &= json_q(COLUMN, untyped, annotations, argument)
     return q
@@ -158,17 +164,21 @@ def custom_q(
 _CURSOR_KIND = {FieldType.INT: "int", FieldType.DECIMAL: "float"}
 
 
-def sort_key(field: CustomField, dialect: str) -> SortKey:
-    """A pagination sort key on the field (NULLs last, like every nullable key)."""
+def sort_key(field: CustomField, dialect: str, guard: ReadableRows | None = None) -> SortKey:
+    """A pagination sort key on the field (NULLs last, like every nullable key); with ``guard`` (a
+    personal field) rows whose value the viewer may not read in full sort as NULL."""
     if field.type not in SORTABLE:
         raise ClientError(f"orderBy: custom field {field.name} ({field.type.value}) cannot be sorted")
-    return SortKey(f"_cf_{field.name}", _CURSOR_KIND.get(field.type, "str"), nullable=True, sql=expression(field, dialect))
+    sql = expression(field, dialect)
+    return SortKey(f"_cf_{field.name}", _CURSOR_KIND.get(field.type, "str"), nullable=True,
+                   sql=guard.guard(sql) if guard is not None else sql)
 
 
 def ordering_with_custom(order_by: Any, columns: dict[str, SortKey], default: tuple[str, bool], entity: str,
-                         catalog: FieldCatalog, dialect: str) -> Any:
-    """``ordering_from`` with ``{field: CUSTOM, customField: "name"}`` items sorted by that custom field
-    (personal ones cannot be sorted on: the order would tell what masking hides)."""
+                         catalog: FieldCatalog, dialect: str, readable: Mapping[str, ReadableRows] | None = None) -> Any:
+    """``ordering_from`` with ``{field: CUSTOM, customField: "name"}`` items sorted by that custom field.
+    A personal field sorts by its value only where ``readable`` says the viewer reads it in full, and as
+    NULL elsewhere: the order must not tell what masking hides."""
     from types import SimpleNamespace
 
     from rapport.graphql.core.pagination import ordering_from
@@ -184,11 +194,12 @@ def ordering_with_custom(order_by: Any, columns: dict[str, SortKey], default: tu
         name = getattr(item, "custom_field", None)
         field = catalog.get(entity, name) if name else None
         if field is None:
-            known = ", ".join(f.name for f in catalog.of(entity) if f.type in SORTABLE and not f.pii) or "none"
+            known = ", ".join(f.name for f in catalog.of(entity) if f.type in SORTABLE) or "none"
             raise ClientError(f"orderBy: CUSTOM needs customField, the name of a custom field (sortable: {known})")
+        guard = None
         if field.pii:
-            raise ClientError(f"orderBy: {name} is personal data and cannot be sorted on")
+            guard = (readable or {}).get(name) or nothing_readable()
         key = f"CUSTOM:{name}"
-        columns[key] = sort_key(field, dialect)
+        columns[key] = sort_key(field, dialect, guard)
         items.append(SimpleNamespace(field=SimpleNamespace(value=key), direction=item.direction))
     return ordering_from(items, columns, default)

@@ -16,7 +16,7 @@ from tortoise.expressions import Q, Subquery
 
 from rapport.authz.model import ANY
 from rapport.authz.plan import PermissionPlan
-from rapport.authz.sql import department_ids, row_filter
+from rapport.authz.sql import department_ids, equal_q, row_filter
 from rapport.events.live import publishes_interaction
 from rapport.classification.customers import reclassify
 from rapport.events.outbox import emit
@@ -59,9 +59,9 @@ async def interaction_scope(plan: PermissionPlan, action: str = "read") -> Q | N
     agent_id = plan.actor.agent_id
     if scope.own_in and agent_id is not None:
         if ANY in scope.own_in:
-            parts.append(Q(agent_id=agent_id) & of_customers(Q()))
+            parts.append(equal_q("agent_id", agent_id) & of_customers(Q()))
         elif ids := await department_ids(scope.own_in):
-            parts.append(Q(agent_id=agent_id) & of_customers(Q(department_id__in=ids)))
+            parts.append(equal_q("agent_id", agent_id) & of_customers(Q(department_id__in=ids)))
     if not parts:
         return None
     condition = parts[0]

@@ -1,7 +1,8 @@
 """``CustomerFilter`` and ``CustomerOrder``, and their translation to SQL.
 
-Filtering or searching on a PII field only matches rows whose field the viewer may read in full:
-otherwise a filter would reveal what masking hides.
+A condition (filter or search) on a personal field is false on rows whose field the viewer may not
+read in full, and so its ``not`` is true there; sorting puts those rows where NULLs go. Nothing the
+viewer observes then depends on a value that masking hides.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from strawberry.scalars import JSON
 from tortoise.expressions import Q
 
 from rapport.authz.plan import PermissionPlan
-from rapport.authz.sql import row_filter
+from rapport.authz.readable import ReadableRows, readable_rows
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.json_array import array_contains
-from rapport.custom_fields.sql import custom_q
+from rapport.custom_fields.sql import custom_q, ordering_with_custom
 from rapport.plugins import active
 from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, string_q
 from rapport.graphql.core.pagination import SortKey
@@ -73,18 +74,27 @@ SORT_KEYS = {
 DEFAULT_ORDER = ("CREATED_AT", False)
 
 
+async def readable_custom_fields(plan: PermissionPlan) -> dict[str, ReadableRows]:
+    """Per personal custom field of customers, the rows where the viewer reads it in full."""
+    return {field.name: await readable_rows(plan, f"customer.{field.name}") for field in active().fields.pii("customer")}
+
+
+async def customer_ordering(order_by: list[CustomerOrder] | None, plan: PermissionPlan, dialect: str) -> Any:
+    """The pagination order of ``order_by`` (personal custom fields sort as NULL where not readable)."""
+    catalog = active().fields
+    readable = await readable_custom_fields(plan) if any(o.field is CustomerSortField.CUSTOM for o in order_by or []) else {}
+    return ordering_with_custom(order_by, SORT_KEYS, DEFAULT_ORDER, "customer", catalog, dialect, readable)
+
+
 async def customer_q(
     where: CustomerFilter | None, plan: PermissionPlan, department_ids: dict[str, int], annotations: Annotations
 ) -> Q:
     if where is None:
         return Q()
-    full_email = await row_filter(plan, "customer.email", "read")
-    full_phone = await row_filter(plan, "customer.phone", "read")
+    full_email = await readable_rows(plan, "customer.email")
+    full_phone = await readable_rows(plan, "customer.phone")
     catalog = active().fields
-    pii_readable = {field.name: await row_filter(plan, f"customer.{field.name}", "read") for field in catalog.pii("customer")}
-
-    def only_where_readable(q: Q, readable: Q | None) -> Q:
-        return q & readable if readable is not None else Q(id__in=[])
+    pii_readable = await readable_custom_fields(plan)
 
     def own(f: CustomerFilter) -> Q:
         q = Q()
@@ -95,9 +105,9 @@ async def customer_q(
         if f.company:
             q &= string_q("company", f.company, "where.company")
         if f.email:
-            q &= only_where_readable(string_q("email", f.email, "where.email"), full_email)
+            q &= string_q("email", f.email, "where.email") & full_email.q
         if f.phone:
-            q &= only_where_readable(string_q("phone", f.phone, "where.phone"), full_phone)
+            q &= string_q("phone", f.phone, "where.phone") & full_phone.q
         if f.segment is not None:
             q &= Q(segment__in=[s.value for s in f.segment])
         if f.tier is not None:
@@ -116,12 +126,8 @@ async def customer_q(
             q &= custom_q("customer", f.custom, annotations, catalog, readable=pii_readable)
         if f.search:
             text = f.search.strip()
-            alternatives = Q(name__icontains=text) | Q(company__icontains=text)
-            if full_email is not None:
-                alternatives |= Q(email__icontains=text) & full_email
-            if full_phone is not None:
-                alternatives |= Q(phone__icontains=text) & full_phone
-            q &= alternatives
+            q &= (Q(name__icontains=text) | Q(company__icontains=text)
+                  | (Q(email__icontains=text) & full_email.q) | (Q(phone__icontains=text) & full_phone.q))
         return q
 
     return combine(where, own)

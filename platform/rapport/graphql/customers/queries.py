@@ -10,10 +10,8 @@ from rapport import models
 from rapport.authz.sql import row_filter
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.ids import parse_global_id
-from rapport.custom_fields.sql import ordering_with_custom
 from rapport.graphql.core.pagination import Connection, PageRequest, paginate
-from rapport.plugins import active
-from rapport.graphql.customers.filters import DEFAULT_ORDER, SORT_KEYS, CustomerFilter, CustomerOrder, customer_q
+from rapport.graphql.customers.filters import CustomerFilter, CustomerOrder, customer_ordering, customer_q
 from rapport.graphql.customers.types import Customer
 from rapport.graphql.gate import secured
 from rapport.graphql.org.dataloaders import department_codes
@@ -52,7 +50,7 @@ class CustomerQuery:
         annotations = Annotations()
         q = await customer_q(where, plan, {code: pk for pk, code in codes.items()}, annotations)
         qs = annotations.apply(await readable_customers(info)).filter(q)
-        ordering = ordering_with_custom(order_by, SORT_KEYS, DEFAULT_ORDER, "customer", active().fields, annotations.dialect)
+        ordering = await customer_ordering(order_by, plan, annotations.dialect)
         return await paginate(qs, ordering, PageRequest(first, after, last, before), Customer.from_model)
 
 

@@ -71,8 +71,9 @@ def _shown(info: strawberry.Info, plan: PermissionPlan, codes: dict[int, str], c
     mode = plan.field_mode(f"customer.{field}", codes.get(customer.department_id, ""), is_own)
     if mode == "full":
         return value
+    # Counted for null values too: a count of only the non-null ones would tell which hidden values exist.
     info.context.redact(f"Customer.{field}", mode)
-    return masker(value) if mode == "masked" else None
+    return masker(value) if mode == "masked" and value is not None else None
 
 
 async def _shown_later(info: strawberry.Info, customer: Customer, field: str, value: Any, masker: Any) -> Any:
@@ -85,8 +86,6 @@ def _pii(info: strawberry.Info, customer: Customer, field: str, value: Any, mask
     Answered at once when the request holds its plan and the department codes (a customer list loads
     both before its rows resolve), else an awaitable: graphql-core awaits what a resolver returns, and a
     page of 50 customers then costs no coroutine per personal field."""
-    if value is None:
-        return None
     plan, codes = info.context.ready_plan, known_department_codes(info)
     if plan is None or codes is None:
         return _shown_later(info, customer, field, value, masker)

@@ -17,7 +17,7 @@ from tortoise.expressions import Q, Subquery
 
 from rapport.authz.model import ANY
 from rapport.authz.plan import PermissionPlan
-from rapport.authz.sql import department_ids, row_filter
+from rapport.authz.sql import department_ids, equal_q, row_filter
 from rapport.models import Customer
 from rapport.services.interactions import interaction_scope
 from rapport.services.reports.dimensions import CUSTOMERS, INTERACTIONS, TICKETS, Source
@@ -46,9 +46,9 @@ async def _interactions_in_reach(plan: PermissionPlan, resource: str, action: st
     agent_id = plan.actor.agent_id
     if scope.own_in and agent_id is not None:
         if ANY in scope.own_in:
-            parts.append(Q(agent_id=agent_id))
+            parts.append(equal_q("agent_id", agent_id))
         elif ids := await department_ids(scope.own_in):
-            parts.append(Q(agent_id=agent_id) & of_departments(ids))
+            parts.append(equal_q("agent_id", agent_id) & of_departments(ids))
     if not parts:
         return None
     condition = parts[0]
