@@ -32,9 +32,9 @@ from rapport.graphql.cost import RateLimited, limiter_of
 from rapport.web.client_address import scope_address_key
 from rapport.web.rate_limit import Charge
 
-MAX_DOCUMENT_BYTES = 8_192
+MAX_DOCUMENT_BYTES = 32_768
 # Each validation error finds its line by scanning the document up to it, newline by newline in Python.
-MAX_DOCUMENT_LINES = 400
+MAX_DOCUMENT_LINES = 1_000
 MAX_TOKENS = 1_500
 MAX_SELECTIONS = 150
 # Every whole 50 bytes of document text cost one point before parsing: a short query costs nothing
