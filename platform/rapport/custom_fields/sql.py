@@ -21,6 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q, RawSQL
 
 from rapport.custom_fields.catalog import SORTABLE, FieldCatalog
+from rapport.custom_fields.json_bounds import json_problem
 from rapport.custom_fields.values import coerce
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.errors import ClientError
@@ -136,6 +137,9 @@ def custom_q(
     names to the rows whose value the viewer may read in full (others never match)."""
     if not isinstance(spec, dict):
         raise ClientError(f'{argument}: expected {{"field": {{"operator": value}}}}')
+    bound = json_problem(spec)
+    if bound is not None:
+        raise ClientError(f"{argument} {bound}")
     q = Q()
     untyped: dict[str, Any] = {}
     for name, conditions in spec.items():

@@ -13,13 +13,14 @@ import strawberry
 from strawberry.scalars import JSON
 from tortoise.expressions import Q
 
+from rapport import models
 from rapport.authz.plan import PermissionPlan
 from rapport.authz.sql import row_filter
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.json_array import array_contains
 from rapport.custom_fields.sql import custom_q
 from rapport.plugins import active
-from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, string_q
+from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, search_text, string_q
 from rapport.graphql.core.pagination import SortKey
 from rapport.graphql.customers.types import CustomerSegment, CustomerTier
 
@@ -91,13 +92,13 @@ async def customer_q(
         if f.id:
             q &= id_q("id", f.id, "Customer", "where.id")
         if f.name:
-            q &= string_q("name", f.name, "where.name")
+            q &= string_q("name", f.name, "where.name", models.Customer)
         if f.company:
-            q &= string_q("company", f.company, "where.company")
+            q &= string_q("company", f.company, "where.company", models.Customer)
         if f.email:
-            q &= only_where_readable(string_q("email", f.email, "where.email"), full_email)
+            q &= only_where_readable(string_q("email", f.email, "where.email", models.Customer), full_email)
         if f.phone:
-            q &= only_where_readable(string_q("phone", f.phone, "where.phone"), full_phone)
+            q &= only_where_readable(string_q("phone", f.phone, "where.phone", models.Customer), full_phone)
         if f.segment is not None:
             q &= Q(segment__in=[s.value for s in f.segment])
         if f.tier is not None:
@@ -115,7 +116,7 @@ async def customer_q(
         if f.custom is not None:
             q &= custom_q("customer", f.custom, annotations, catalog, readable=pii_readable)
         if f.search:
-            text = f.search.strip()
+            text = search_text(f.search, "where.search")
             alternatives = Q(name__icontains=text) | Q(company__icontains=text)
             if full_email is not None:
                 alternatives |= Q(email__icontains=text) & full_email
