@@ -244,3 +244,46 @@ def test_an_unexpected_error_with_a_hostile_value_logs_quickly_and_briefly(setti
     assert elapsed < 1.0
     assert len(logged) < 25_000
     assert "resolver" in logged and "ValueError" in logged and "characters cut" in logged
+
+
+# --- texts in lookup arguments and policy inputs (found by tests/graphql/test_schemathesis.py) ----------
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "argument"),
+    [
+        ("query($n: String){ ticket(number: $n){ id } }", {"n": "T-1\x00"}, "number"),
+        ("query($n: String){ ticket(number: $n){ id } }", {"n": "T" * 33}, "number"),
+        ("query($d: String){ agents(department: $d){ id } }", {"d": "s" * 65}, "department"),
+        ("query($c: String){ parkedDeliveries(consumer: $c){ id } }", {"c": "c\x00"}, "consumer"),
+        ("query($s: String){ accessRules(subject: $s){ line } }", {"s": "role:" + "a" * 300}, "subject"),
+        ("query($d: String){ roleGrants(department: $d){ role } }", {"d": "sales\x00"}, "department"),
+    ],
+)
+async def test_hostile_lookup_arguments_are_bad_user_input(http, people, query, variables, argument) -> None:
+    body = await ask(http, people, query, **variables)
+    assert client_errors(body) == ["BAD_USER_INPUT"], body
+    assert body["errors"][0]["message"].startswith(f"{argument}: ")
+
+
+ADD_RULE = """mutation($input: AccessRuleInput!){ addAccessRule(input: $input){ errors { code path } } }"""
+GRANT = """mutation($input: RoleGrantInput!){ grantRole(input: $input){ errors { code path } } }"""
+
+
+@pytest.mark.parametrize(
+    ("mutation", "name", "input", "path"),
+    [
+        (ADD_RULE, "addAccessRule", {"subject": "role:" + "a" * 300, "department": "sales", "resource": "customer",
+                                     "action": "read"}, ["input", "subject"]),
+        (ADD_RULE, "addAccessRule", {"subject": "user:a\x00@b.c", "department": "sales", "resource": "customer",
+                                     "action": "read"}, ["input", "subject"]),
+        (GRANT, "grantRole", {"subject": "user:x@example.com", "role": "agent", "department": "d" * 65},
+         ["input", "department"]),
+        (GRANT, "grantRole", {"subject": "user:x@example.com", "role": "a" * 256, "department": "sales"},
+         ["input", "role"]),
+    ],
+)
+async def test_hostile_policy_inputs_are_invalid_with_their_path(http, people, mutation, name, input, path) -> None:
+    response = await gql(http, mutation, people["security"].headers, input=input)
+    body = response.json()
+    assert body["data"][name]["errors"] == [{"code": "INVALID", "path": path}], body

@@ -85,16 +85,20 @@ def search_text(value: str, name: str) -> str:
     return filter_text(value.strip(), name, MAX_SEARCH_LENGTH)
 
 
+def column_text(value: str, name: str, model: type[Model], column: str) -> str:
+    """A text compared with ``model.column`` (in a filter or a lookup argument), bounded by the column."""
+    return filter_text(value, name, getattr(model._meta.fields_map[column], "max_length", None) or MAX_SEARCH_LENGTH)
+
+
 def string_q(column: str, f: StringFilter, name: str, model: type[Model]) -> Q:
     """``f`` on ``model.column``; its texts are bounded by the column's length."""
     _check_in(f.in_, name)
-    max_length = getattr(model._meta.fields_map[column], "max_length", None) or MAX_SEARCH_LENGTH
     for operator in ("eq", "ne", "contains", "starts_with"):
         value = getattr(f, operator)
         if value is not None:
-            filter_text(value, f"{name}.{_camel(operator)}", max_length)
+            column_text(value, f"{name}.{_camel(operator)}", model, column)
     for value in f.in_ or ():
-        filter_text(value, f"{name}.in", max_length)
+        column_text(value, f"{name}.in", model, column)
     q = Q()
     if f.eq is not None:
         q &= Q(**{column: f.eq})
