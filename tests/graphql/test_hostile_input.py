@@ -287,3 +287,16 @@ async def test_hostile_policy_inputs_are_invalid_with_their_path(http, people, m
     response = await gql(http, mutation, people["security"].headers, input=input)
     body = response.json()
     assert body["data"][name]["errors"] == [{"code": "INVALID", "path": path}], body
+
+
+def test_ids_know_which_tables_have_64_bit_keys() -> None:
+    """The id parser's range follows each table's key column (IntField: 32-bit on PostgreSQL)."""
+    from tortoise.fields import BigIntField
+
+    from rapport import models
+    from rapport.graphql.core.ids import BIG_KEYS
+
+    tables = {"Customer": models.Customer, "Agent": models.Agent, "Department": models.Department,
+              "Interaction": models.Interaction, "Ticket": models.Ticket, "TicketActivity": models.TicketActivity,
+              "PolicyChange": models.PolicyChange, "EventDelivery": models.OutboxDelivery, "AccessRule": models.PolicyRule}
+    assert BIG_KEYS == {name for name, model in tables.items() if isinstance(model._meta.pk, BigIntField)}
