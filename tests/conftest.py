@@ -103,3 +103,11 @@ async def http(app) -> AsyncIterator["httpx.AsyncClient"]:
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport.test") as client:
         yield client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bounded_logging(settings: Settings) -> None:
+    """Tests log as the app does (configure_logging): bounded lines, no rich tracebacks with locals."""
+    from rapport.log import configure_logging
+
+    configure_logging(settings)

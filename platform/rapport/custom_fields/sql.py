@@ -23,6 +23,7 @@ from tortoise.expressions import Q, RawSQL
 
 from rapport.authz.readable import ReadableRows, nothing_readable
 from rapport.custom_fields.catalog import SORTABLE, FieldCatalog
+from rapport.custom_fields.json_bounds import json_problem
 from rapport.custom_fields.values import coerce
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.errors import ClientError
@@ -143,6 +144,9 @@ def custom_q(
     is false (and its ``not`` true), whatever the hidden value."""
     if not isinstance(spec, dict):
         raise ClientError(f'{argument}: expected {{"field": {{"operator": value}}}}')
+    bound = json_problem(spec)
+    if bound is not None:
+        raise ClientError(f"{argument} {bound}")
     q = Q()
     untyped: dict[str, Any] = {}
     for name, conditions in spec.items():

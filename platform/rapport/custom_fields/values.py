@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from rapport.custom_fields.json_bounds import json_problem
 from rapport.plugin_api import CustomField, FieldType
 from rapport.services.errors import DomainError, ErrorCode, Problem, ProblemCollector
 
@@ -152,6 +153,10 @@ def normalize_custom(
         given = {}
     if not isinstance(given, dict):
         problems.add(ErrorCode.INVALID, "custom must be a JSON object", *path, "custom")
+        return {}
+    bound = json_problem(given)
+    if bound is not None:
+        problems.add(ErrorCode.INVALID, f"custom {bound}", *path, "custom")
         return {}
     catalog = _catalog()
     out: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.relay import GlobalID
 
 from rapport.graphql.core.errors import ClientError
+from rapport.graphql.core.ids import parse_global_id
 from rapport.graphql.gate import PUBLIC, secured
 
 MAX_NODES = 100
@@ -32,8 +33,10 @@ async def _resolve(info: strawberry.Info, ids: list[str]) -> list[Any]:
             gid = GlobalID.from_id(raw)
         except Exception:  # noqa: BLE001 - a malformed id simply names nothing
             continue
-        if gid.type_name in types:
-            wanted[gid.type_name].append((index, gid.node_id))
+        # parse_global_id also drops keys outside the database's integer range: they name nothing.
+        pk = parse_global_id(gid, gid.type_name) if gid.type_name in types else None
+        if pk is not None:
+            wanted[gid.type_name].append((index, str(pk)))
     found: list[Any] = [None] * len(ids)
     for type_name, entries in wanted.items():
         # Each type's resolve_nodes applies the viewer's row scope: an unreadable row is simply absent.

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from tortoise.expressions import Q
+from tortoise.models import Model
 
 from rapport.graphql.core.errors import ClientError
 from rapport.graphql.core.ids import argument_id
@@ -59,6 +60,7 @@ class IDFilter:
 
 
 MAX_IN_VALUES = 500
+MAX_SEARCH_LENGTH = 200  # SQLite refuses LIKE patterns past 50,000 bytes; no one searches for more than a line
 
 _SIMPLE_OPERATORS = {"eq": "", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte", "in_": "__in"}
 
@@ -68,8 +70,35 @@ def _check_in(values: list[Any] | None, name: str) -> None:
         raise ClientError(f"{name}.in: at most {MAX_IN_VALUES} values")
 
 
-def string_q(column: str, f: StringFilter, name: str) -> Q:
+def filter_text(value: str, name: str, max_length: int) -> str:
+    """Every text a filter compares with passes here: PostgreSQL refuses NUL in text, and a value longer
+    than its column can never match (the ORM refuses it for ``eq``/``in`` before any SQL runs)."""
+    if "\x00" in value:
+        raise ClientError(f"{name}: text must not contain NUL characters")
+    if len(value) > max_length:
+        raise ClientError(f"{name}: at most {max_length} characters")
+    return value
+
+
+def search_text(value: str, name: str) -> str:
+    """The text of a ``search`` argument, trimmed and bounded."""
+    return filter_text(value.strip(), name, MAX_SEARCH_LENGTH)
+
+
+def column_text(value: str, name: str, model: type[Model], column: str) -> str:
+    """A text compared with ``model.column`` (in a filter or a lookup argument), bounded by the column."""
+    return filter_text(value, name, getattr(model._meta.fields_map[column], "max_length", None) or MAX_SEARCH_LENGTH)
+
+
+def string_q(column: str, f: StringFilter, name: str, model: type[Model]) -> Q:
+    """``f`` on ``model.column``; its texts are bounded by the column's length."""
     _check_in(f.in_, name)
+    for operator in ("eq", "ne", "contains", "starts_with"):
+        value = getattr(f, operator)
+        if value is not None:
+            column_text(value, f"{name}.{_camel(operator)}", model, column)
+    for value in f.in_ or ():
+        column_text(value, f"{name}.in", model, column)
     q = Q()
     if f.eq is not None:
         q &= Q(**{column: f.eq})
@@ -84,6 +113,11 @@ def string_q(column: str, f: StringFilter, name: str) -> Q:
     if f.is_null is not None:
         q &= Q(**{f"{column}__isnull": f.is_null})
     return q
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def ordered_q(column: str, f: IntFilter | DateTimeFilter, name: str) -> Q:

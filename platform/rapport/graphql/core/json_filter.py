@@ -29,6 +29,14 @@ def _kind(value: Any) -> str:
     return "text"
 
 
+def _is_operand(value: Any, op: str) -> bool:
+    """Only scalars (a list of them for ``in``) can be compared; anything else has no SQL parameter form."""
+    scalar = (str, int, float, bool)
+    if op == "in":
+        return isinstance(value, list) and all(isinstance(item, scalar) for item in value)
+    return isinstance(value, scalar) or (op == "isNull" and value is None)
+
+
 def _extract(dialect: str, column: str, field: str, kind: str) -> str:
     if dialect == "postgres":
         text = f"(\"{column}\"->>'{field}')"
@@ -50,6 +58,9 @@ def json_q(column: str, spec: Any, annotations: Annotations, argument: str = "cu
         for op, value in conditions.items():
             if op not in OPERATORS:
                 raise ClientError(f"{argument}.{field}: unknown operator {op!r} (use one of {sorted(OPERATORS)})")
+            if not _is_operand(value, op):
+                raise ClientError(f"{argument}.{field}.{op}: expected a text, number or boolean"
+                                  + (" (or a list of them)" if op == "in" else ""))
             kind = "text" if op == "isNull" else _kind(value)
             if dialect == "sqlite" and kind == "bool":
                 value = [int(v) for v in value] if isinstance(value, list) else int(value)

@@ -14,13 +14,14 @@ import strawberry
 from strawberry.scalars import JSON
 from tortoise.expressions import Q
 
+from rapport import models
 from rapport.authz.plan import PermissionPlan
 from rapport.authz.readable import ReadableRows, readable_rows
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.json_array import array_contains
 from rapport.custom_fields.sql import custom_q, ordering_with_custom
 from rapport.plugins import active
-from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, string_q
+from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, search_text, string_q
 from rapport.graphql.core.pagination import SortKey
 from rapport.graphql.customers.types import CustomerSegment, CustomerTier
 
@@ -101,13 +102,13 @@ async def customer_q(
         if f.id:
             q &= id_q("id", f.id, "Customer", "where.id")
         if f.name:
-            q &= string_q("name", f.name, "where.name")
+            q &= string_q("name", f.name, "where.name", models.Customer)
         if f.company:
-            q &= string_q("company", f.company, "where.company")
+            q &= string_q("company", f.company, "where.company", models.Customer)
         if f.email:
-            q &= string_q("email", f.email, "where.email") & full_email.q
+            q &= string_q("email", f.email, "where.email", models.Customer) & full_email.q
         if f.phone:
-            q &= string_q("phone", f.phone, "where.phone") & full_phone.q
+            q &= string_q("phone", f.phone, "where.phone", models.Customer) & full_phone.q
         if f.segment is not None:
             q &= Q(segment__in=[s.value for s in f.segment])
         if f.tier is not None:
@@ -125,7 +126,7 @@ async def customer_q(
         if f.custom is not None:
             q &= custom_q("customer", f.custom, annotations, catalog, readable=pii_readable)
         if f.search:
-            text = f.search.strip()
+            text = search_text(f.search, "where.search")
             q &= (Q(name__icontains=text) | Q(company__icontains=text)
                   | (Q(email__icontains=text) & full_email.q) | (Q(phone__icontains=text) & full_phone.q))
         return q

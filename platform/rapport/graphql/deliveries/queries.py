@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import strawberry
 
+from rapport import models
 from rapport.events import relay
 from rapport.graphql.core.errors import ClientError
+from rapport.graphql.core.filters import column_text
 from rapport.graphql.core.ids import argument_id
 from rapport.graphql.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from rapport.graphql.deliveries.types import EventDelivery, OutboxStatus
@@ -33,5 +35,7 @@ class DeliveryQuery:
         if not 0 <= size <= MAX_PAGE_SIZE:
             raise ClientError(f"first must be between 0 and {MAX_PAGE_SIZE} (got {size})")
         before = argument_id(after, "EventDelivery", "after") if after is not None else None
-        rows = await relay.parked(consumer.strip() if consumer is not None else None, size, before)
+        if consumer is not None:
+            consumer = column_text(consumer.strip(), "consumer", models.OutboxDelivery, "consumer")
+        rows = await relay.parked(consumer, size, before)
         return [EventDelivery.from_model(row) for row in rows]

@@ -7,7 +7,7 @@ from enum import Enum
 import strawberry
 from tortoise.expressions import Q
 
-from rapport.graphql.core.filters import DateTimeFilter, IDFilter, IntFilter, SortDirection, combine, id_q, ordered_q
+from rapport.graphql.core.filters import DateTimeFilter, IDFilter, IntFilter, SortDirection, combine, id_q, ordered_q, search_text
 from rapport.graphql.core.pagination import SortKey
 from rapport.graphql.interactions.types import InteractionChannel, InteractionDirection
 
@@ -67,7 +67,7 @@ def interaction_q(where: InteractionFilter | None) -> Q:
         if f.duration_seconds:
             q &= ordered_q("duration_seconds", f.duration_seconds, "where.durationSeconds")
         if f.search:
-            text = f.search.strip()
+            text = search_text(f.search, "where.search")
             q &= Q(subject__icontains=text) | Q(body__icontains=text)
         return q
 

@@ -6,6 +6,7 @@ import strawberry
 
 from rapport import models
 from rapport.graphql.core.errors import ClientError
+from rapport.graphql.core.filters import column_text
 from rapport.graphql.core.ids import argument_id
 from rapport.graphql.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from rapport.graphql.gate import PUBLIC, secured
@@ -31,7 +32,7 @@ class OrgQuery:
             raise ClientError(f"first must be between 0 and {MAX_PAGE_SIZE} (got {size})")
         query = models.Agent.filter(active=True)
         if department is not None:
-            query = query.filter(department__code=department)
+            query = query.filter(department__code=column_text(department, "department", models.Department, "code"))
         if after is not None:
             query = query.filter(id__gt=argument_id(after, "Agent", "after"))
         return [Agent.from_model(row) for row in await query.order_by("id").limit(size)]

@@ -36,11 +36,26 @@ class RoleGrantInput:
     department: str = strawberry.field(description="A department code, or `*` for every department.")
 
 
+RULE_TEXT_MAX = 255  # the columns of a stored rule (PolicyRule.v0..v5)
+DEPARTMENT_CODE_MAX = 64  # Department.code
+
+
 def _invalid(message: str, field: str) -> Problem:
     return Problem(ErrorCode.INVALID, message, ("input", field))
 
 
+def _text_problem(text: str, field: str, max_length: int = RULE_TEXT_MAX) -> Problem | None:
+    """Checked before any pattern or lookup: a longer text fails in the ORM, a NUL in PostgreSQL."""
+    if len(text) > max_length:
+        return _invalid(f"{field} must be at most {max_length} characters", field)
+    if "\x00" in text:
+        return _invalid(f"{field} must not contain NUL characters", field)
+    return None
+
+
 def subject_problem(subject: str, field: str = "subject") -> Problem | None:
+    if problem := _text_problem(subject, field):
+        return problem
     if SUBJECT_RE.match(subject):
         return None
     return _invalid(f"malformed subject {subject!r}: use user:<email>, role:<name> or key:<name>", field)
@@ -59,6 +74,8 @@ def scope_problem(scope: str | None, field: str = "scope") -> Problem | None:
 
 
 def resource_problem(resource: str, groups: frozenset[str] | set[str], field: str = "resource") -> Problem | None:
+    if problem := _text_problem(resource, field):
+        return problem
     if known_resource(resource, set(groups) | {PII_GROUP}):
         return None
     return _invalid(
@@ -71,6 +88,8 @@ def resource_problem(resource: str, groups: frozenset[str] | set[str], field: st
 async def department_problem(department: str, field: str = "department", *, must_exist: bool = True) -> Problem | None:
     if department == ANY:
         return None
+    if problem := _text_problem(department, field, DEPARTMENT_CODE_MAX):
+        return problem
     if not DEPARTMENT_RE.match(department):
         return _invalid(f"malformed department {department!r}: use a department code or *", field)
     if must_exist and not await models.Department.filter(code=department).exists():
@@ -81,6 +100,8 @@ async def department_problem(department: str, field: str = "department", *, must
 
 
 def role_problem(role: str, field: str = "role") -> Problem | None:
+    if problem := _text_problem(role, field):
+        return problem
     if ROLE_RE.match(role.removeprefix(ROLE_PREFIX)):
         return None
     return _invalid(f"malformed role {role!r}: use a role name such as agent (or role:agent)", field)

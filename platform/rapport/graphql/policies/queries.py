@@ -13,10 +13,12 @@ from rapport.authz import store
 from rapport.authz.explain import explain
 from rapport.authz.rules import Assignment, Rule
 from rapport.graphql.core.errors import ClientError
+from rapport.graphql.core.filters import filter_text
 from rapport.graphql.core.ids import argument_id
 from rapport.graphql.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from rapport.graphql.gate import secured
 from rapport.graphql.policies.inputs import (
+    RULE_TEXT_MAX,
     action_problem,
     department_problem,
     present,
@@ -40,9 +42,9 @@ class PolicyQuery:
         self, subject: str | None = None, department: str | None = None, resource: str | None = None
     ) -> list[AccessRule]:
         query = models.PolicyRule.filter(ptype="p")
-        for column, value in (("v0", subject), ("v1", department), ("v2", resource)):
+        for column, value, name in (("v0", subject, "subject"), ("v1", department, "department"), ("v2", resource, "resource")):
             if value is not None:
-                query = query.filter(**{column: value.strip()})
+                query = query.filter(**{column: filter_text(value.strip(), name, RULE_TEXT_MAX)})
         rows = await query.order_by("id").values_list(*_COLUMNS)
         return [AccessRule.from_rule(Rule(*row)) for row in rows]
 
@@ -52,9 +54,9 @@ class PolicyQuery:
     )
     async def role_grants(self, subject: str | None = None, department: str | None = None) -> list[RoleGrantType]:
         query = models.PolicyRule.filter(ptype="g")
-        for column, value in (("v0", subject), ("v2", department)):
+        for column, value, name in (("v0", subject, "subject"), ("v2", department, "department")):
             if value is not None:
-                query = query.filter(**{column: value.strip()})
+                query = query.filter(**{column: filter_text(value.strip(), name, RULE_TEXT_MAX)})
         rows = await query.order_by("v0", "v1", "v2").values_list("v0", "v1", "v2")
         return [RoleGrantType.from_assignment(Assignment(*row)) for row in rows]
 

@@ -10,8 +10,9 @@ import strawberry
 from strawberry.scalars import JSON
 from tortoise.expressions import F, Q
 
+from rapport import models
 from rapport.graphql.core.annotations import Annotations
-from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, string_q
+from rapport.graphql.core.filters import DateTimeFilter, IDFilter, SortDirection, StringFilter, combine, id_q, ordered_q, search_text, string_q
 from rapport.graphql.core.json_array import array_contains
 from rapport.custom_fields.sql import custom_q, ordering_with_custom
 from rapport.plugins import active
@@ -101,7 +102,7 @@ def ticket_q(where: TicketFilter | None, department_ids: dict[str, int], annotat
         if f.id:
             q &= id_q("id", f.id, "Ticket", "where.id")
         if f.number:
-            q &= string_q("number", f.number, "where.number")
+            q &= string_q("number", f.number, "where.number", models.Ticket)
         if f.customer:
             q &= id_q("customer_id", f.customer, "Customer", "where.customer")
         if f.assignee:
@@ -111,7 +112,7 @@ def ticket_q(where: TicketFilter | None, department_ids: dict[str, int], annotat
         if f.priority is not None:
             q &= Q(priority__in=[p.value for p in f.priority])
         if f.category:
-            q &= string_q("category", f.category, "where.category")
+            q &= string_q("category", f.category, "where.category", models.Ticket)
         if f.department is not None:
             q &= Q(department_id__in=[department_ids[c] for c in f.department if c in department_ids])
         if f.tag:
@@ -125,7 +126,7 @@ def ticket_q(where: TicketFilter | None, department_ids: dict[str, int], annotat
         if f.custom is not None:
             q &= custom_q("ticket", f.custom, annotations, active().fields)
         if f.search:
-            text = f.search.strip()
+            text = search_text(f.search, "where.search")
             q &= Q(subject__icontains=text) | Q(description__icontains=text) | Q(number__icontains=text)
         return q
 

@@ -8,6 +8,7 @@ from tortoise.queryset import QuerySet
 from rapport import models
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.errors import ClientError
+from rapport.graphql.core.filters import column_text
 from rapport.graphql.core.ids import parse_global_id
 from rapport.graphql.core.pagination import Connection, PageRequest, paginate
 from rapport.graphql.gate import secured
@@ -48,7 +49,7 @@ class TicketQuery:
                 return None
             qs = qs.filter(id=pk)
         if number is not None:
-            qs = qs.filter(number=number.strip().upper())
+            qs = qs.filter(number=column_text(number.strip().upper(), "number", models.Ticket, "number"))
         row = await qs.first()
         return Ticket.from_model(row) if row else None
 
