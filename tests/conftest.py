@@ -111,3 +111,13 @@ def bounded_logging(settings: Settings) -> None:
     from rapport.log import configure_logging
 
     configure_logging(settings)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No RAPPORT_* variable from the outer environment, and a scratch working directory (settings tests)."""
+    for name in list(os.environ):
+        if name.startswith("RAPPORT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch

@@ -8,15 +8,6 @@ from rapport.db import tortoise_config
 from rapport.settings import SettingsError, load_settings
 
 
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for name in list(__import__("os").environ):
-        if name.startswith("RAPPORT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
-
-
 def test_postgres_connections_get_the_pool_and_timeouts_from_the_environment(clean_env) -> None:
     clean_env.setenv("RAPPORT_DATABASE_URL", "postgres://app@db:5432/rapport?minsize=4")
     clean_env.setenv("RAPPORT_DATABASE_POOL_SIZE", "3")

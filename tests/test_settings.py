@@ -7,15 +7,6 @@ import pytest
 from rapport.settings import SettingsError, load_settings
 
 
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for name in list(__import__("os").environ):
-        if name.startswith("RAPPORT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return monkeypatch
-
-
 def test_defaults_are_embedded(clean_env) -> None:
     settings = load_settings()
     assert settings.database_url == "sqlite://./rapport.db"
