@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # The outbox relay: seconds between passes (in-process and in `rapport worker`), attempts per consumer.
     relay_interval: float = Field(default=1.0, gt=0, le=3600)
     relay_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Seconds a computed report is kept for the next equal ask (same report, arguments, scope and data
+    # versions); 0 turns the report cache off, so every report is computed (benchmarks, debugging).
+    report_cache_seconds: float = Field(default=60.0, ge=0, le=86_400)
 
     @field_validator("database_url")
     @classmethod

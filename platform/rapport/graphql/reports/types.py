@@ -68,9 +68,10 @@ async def _report(info: strawberry.Info, name: str, period: DateRange | None, gr
         raise Forbidden(report_resource(name), "read")
     settings = info.context.settings
     cache, namespace = cache_for(settings.redis_url, settings.database_url)
+    ttl = settings.report_cache_seconds
     try:
         window = Period.of(period.from_, period.to) if period is not None else None
-        result = await run_report(plan, name, window, group_by, cache=cache, namespace=namespace)
+        result = await run_report(plan, name, window, group_by, cache=cache if ttl > 0 else None, namespace=namespace, ttl=ttl)
     except ReportArgumentError as exc:
         raise ClientError(str(exc)) from None
     except ReportForbidden as exc:

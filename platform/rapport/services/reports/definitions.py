@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tortoise.expressions import Q
-
-from rapport.models import Customer, Interaction, Ticket
+from rapport.services.reports import scopes
 from rapport.services.reports.dimensions import (
     CUSTOMERS, INTERACTIONS, TICKETS, Dimension, Grouping, Source, grouping, name_group,
 )
@@ -42,7 +40,7 @@ class Ask:
 
     period: Period | None
     dimension: Dimension | None
-    scope: Q
+    scope: scopes.Countable
 
 
 def ratio(numerator: int, denominator: int, scale: int, places: int) -> float:
@@ -73,22 +71,42 @@ def _float(value: int | None) -> float | None:
     return None if value is None else float(value)
 
 
-# The columns of each counted table that definitions and dimensions read.
-_RELATIONS: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "tickets": (Ticket, ("id", "customer_id", "department_id", "assignee_id", "priority", "category", "created_at",
-                         "resolution_due_at", "resolved_at", "first_responded_at", "satisfaction")),
-    "interactions": (Interaction, ("id", "customer_id", "agent_id", "channel", "occurred_at")),
-    "customers": (Customer, ("id", "department_id", "owner_id", "segment", "tier", "created_at")),
-}
+def _where(conditions: list[str | None]) -> str:
+    return " AND ".join(c for c in conditions if c) or "1 = 1"
 
 
-def _countable(st: Statement, source: Source, scope: Q) -> str:
-    """The rows of ``source`` the viewer may count, as a derived table (live customers only)."""
-    model, columns = _RELATIONS[source.name]
-    rows = model.filter(scope)
-    if source is CUSTOMERS:
-        rows = rows.filter(deleted_at__isnull=True)
-    return st.relation(rows, columns)
+def _counted(st: Statement, ask: Ask, source: Source, g: Grouping, *extra: str) -> str:
+    """``FROM ... WHERE``: the rows of ``source`` (tickets ``t``, interactions ``i``) that the viewer may
+    count, with the conditions ``extra`` (the period first: it is what the indexes find).
+
+    One join to the customer ``c`` carries liveness, the viewer's customer scope and the grouping's
+    customer columns. When none of those needs it (the viewer reads every customer, the reaches and the
+    grouping use the row's own columns), the row only has to not belong to a deleted customer: an
+    anti-join on the few deleted customers (a partial index), not a join over all live ones."""
+    alias = source.alias
+    reach = ask.scope
+    rows = [scopes.condition(st, r, source.department, source.owner) for r in reach.rows]
+    customers = scopes.condition(st, reach.customers, CUSTOMERS.department, CUSTOMERS.owner)
+    needs_customer = (customers is not None or g.reads_customer
+                      or (source.department.startswith("c.") and any(rows)))
+    if needs_customer:
+        return (f"FROM {source.name} {alias} JOIN customers c ON c.id = {alias}.customer_id {g.joins} "
+                f"WHERE {_where([*extra, *rows, 'c.deleted_at IS NULL', customers])}")
+    deleted = (f"NOT EXISTS (SELECT 1 FROM customers x WHERE x.id = {alias}.customer_id "
+               "AND x.deleted_at IS NOT NULL)")
+    return f"FROM {source.name} {alias} {g.joins} WHERE {_where([*extra, *rows, deleted])}"
+
+
+def _customers(st: Statement, ask: Ask) -> str:
+    """The condition on a live customer ``c`` that the viewer may count."""
+    reach = ask.scope
+    return _where(["c.deleted_at IS NULL", scopes.condition(st, reach.customers, CUSTOMERS.department, CUSTOMERS.owner),
+                   *(scopes.condition(st, r, CUSTOMERS.department, CUSTOMERS.owner) for r in reach.rows)])
+
+
+def _live_customers(st: Statement, ask: Ask) -> str:
+    """The customers the viewer may count, as a derived table ``(SELECT ... FROM customers c WHERE ...)``."""
+    return f"(SELECT c.id, c.department_id, c.owner_id, c.segment, c.tier, c.created_at FROM customers c WHERE {_customers(st, ask)})"
 
 
 def _opened(st: Statement, ask: Ask) -> str:
@@ -98,8 +116,7 @@ def _opened(st: Statement, ask: Ask) -> str:
 
 def _tickets(st: Statement, ask: Ask, g: Grouping, extra: str = "") -> str:
     """FROM ... WHERE of tickets opened in the period that the viewer may count."""
-    return (f"FROM {_countable(st, TICKETS, ask.scope)} t JOIN customers c ON c.id = t.customer_id {g.joins} "
-            f"WHERE {_opened(st, ask)} {extra}")
+    return _counted(st, ask, TICKETS, g, _opened(st, ask), *([extra] if extra else []))
 
 
 def _shares(g: Grouping, found: list[dict[str, Any]]) -> list[Row]:
@@ -130,7 +147,7 @@ async def satisfaction(st: Statement, ask: Ask) -> list[Row]:
     g = grouping(st, TICKETS, ask.dimension)
     found = await st.rows(
         f"SELECT {g.select}COUNT(*) AS rated, SUM(t.satisfaction) AS total "
-        f"{_tickets(st, ask, g, 'AND t.satisfaction IS NOT NULL')} {g.group_by}"
+        f"{_tickets(st, ask, g, 't.satisfaction IS NOT NULL')} {g.group_by}"
     )
     return _rows(g, found, lambda r: (ratio(_int(r["total"]), _int(r["rated"]), 1, 3), _int(r["total"]), _int(r["rated"]))
                  if _int(r["rated"]) else None)
@@ -144,7 +161,7 @@ async def first_response_time(st: Statement, ask: Ask) -> list[Row]:
     seconds = f"{st.epoch_seconds('t.first_responded_at')} - {st.epoch_seconds('t.created_at')}"
     found = await st.rows(
         f"WITH responded AS (SELECT {g.select}{seconds} AS secs "
-        f"{_tickets(st, ask, g, 'AND t.first_responded_at IS NOT NULL')}), "
+        f"{_tickets(st, ask, g, 't.first_responded_at IS NOT NULL')}), "
         f"ranked AS (SELECT r.*, ROW_NUMBER() OVER ({g.partition('r')} ORDER BY r.secs) AS rn, "
         f"COUNT(*) OVER ({g.partition('r')}) AS n FROM responded r) "
         f"SELECT {g.outer_select('m')}SUM(m.secs) AS middle_sum, COUNT(*) AS middles, MAX(m.n) AS n "
@@ -158,9 +175,9 @@ async def interaction_volume(st: Statement, ask: Ask) -> list[Row]:
     assert ask.period is not None
     g = grouping(st, INTERACTIONS, ask.dimension)
     found = await st.rows(
-        f"SELECT {g.select}COUNT(*) AS n FROM {_countable(st, INTERACTIONS, ask.scope)} i "
-        f"JOIN customers c ON c.id = i.customer_id {g.joins} "
-        f"WHERE i.occurred_at >= {st.moment(ask.period.start)} AND i.occurred_at < {st.moment(ask.period.end)} {g.group_by}"
+        f"SELECT {g.select}COUNT(*) AS n "
+        f"{_counted(st, ask, INTERACTIONS, g, f'i.occurred_at >= {st.moment(ask.period.start)}', f'i.occurred_at < {st.moment(ask.period.end)}')} "
+        f"{g.group_by}"
     )
     return _shares(g, found)
 
@@ -168,7 +185,7 @@ async def interaction_volume(st: Statement, ask: Ask) -> list[Row]:
 async def customer_distribution(st: Statement, ask: Ask) -> list[Row]:
     g = grouping(st, CUSTOMERS, ask.dimension)
     found = await st.rows(
-        f"SELECT {g.select}COUNT(*) AS n FROM {_countable(st, CUSTOMERS, ask.scope)} c {g.joins} {g.group_by}"
+        f"SELECT {g.select}COUNT(*) AS n FROM customers c {g.joins} WHERE {_customers(st, ask)} {g.group_by}"
     )
     return _shares(g, found)
 
@@ -188,13 +205,13 @@ async def churn_rate(st: Statement, ask: Ask) -> list[Row]:
         f"WITH buckets (bkey, b_from, b_to) AS (VALUES {values}), "
         "spans AS (SELECT h.customer_id, h.to_segment, h.at AS since, "
         "LEAD(h.at) OVER (PARTITION BY h.customer_id ORDER BY h.at, h.id) AS until FROM customer_segment_changes h "
-        f"WHERE h.customer_id IN (SELECT x.id FROM {_countable(st, CUSTOMERS, ask.scope)} x)), "
+        f"WHERE h.customer_id IN (SELECT x.id FROM {_live_customers(st, ask)} x)), "
         "churns AS (SELECT DISTINCT b.bkey, h.customer_id FROM buckets b JOIN customer_segment_changes h "
         "ON h.to_segment = 'churned' AND h.at >= b.b_from AND h.at < b.b_to), "
         f"cohort AS (SELECT {g.select}CASE WHEN e.customer_id IS NULL THEN 0 ELSE 1 END AS churned "
         "FROM buckets b JOIN spans s ON s.to_segment = 'existing' AND s.since < b.b_from "
         "AND (s.until IS NULL OR s.until >= b.b_from) "
-        f"JOIN {_countable(st, CUSTOMERS, ask.scope)} c ON c.id = s.customer_id {g.joins} "
+        f"JOIN {_live_customers(st, ask)} c ON c.id = s.customer_id {g.joins} "
         "LEFT JOIN churns e ON e.bkey = b.bkey AND e.customer_id = c.id) "
         f"SELECT {g.outer_select('k')}SUM(k.churned) AS churned, COUNT(*) AS existing "
         f"FROM cohort k {g.outer_group_by('k')}"

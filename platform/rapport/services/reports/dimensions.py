@@ -52,24 +52,26 @@ class Source:
     """A kind of counted row: its alias, and the column each dimension reads on it."""
 
     name: str
+    alias: str
     columns: dict[Dimension, str]  # MONTH maps to the timestamp the month is taken from
-    department: str
+    department: str  # the department a rule reaches the row by
+    owner: str  # whose own row it is (own-scoped rules)
     agent_label: str  # what the AGENT dimension means here, for "none" rows
 
 
-TICKETS = Source("tickets", {
+TICKETS = Source("tickets", "t", {
     Dimension.DEPARTMENT: "t.department_id", Dimension.AGENT: "t.assignee_id", Dimension.SEGMENT: "c.segment",
     Dimension.TIER: "c.tier", Dimension.CATEGORY: "t.category", Dimension.PRIORITY: "t.priority",
     Dimension.MONTH: "t.created_at",
-}, department="t.department_id", agent_label="Unassigned")
-INTERACTIONS = Source("interactions", {
+}, department="t.department_id", owner="t.assignee_id", agent_label="Unassigned")
+INTERACTIONS = Source("interactions", "i", {
     Dimension.DEPARTMENT: "c.department_id", Dimension.AGENT: "i.agent_id", Dimension.SEGMENT: "c.segment",
     Dimension.TIER: "c.tier", Dimension.CHANNEL: "i.channel", Dimension.MONTH: "i.occurred_at",
-}, department="c.department_id", agent_label="No agent")
-CUSTOMERS = Source("customers", {
+}, department="c.department_id", owner="i.agent_id", agent_label="No agent")
+CUSTOMERS = Source("customers", "c", {
     Dimension.DEPARTMENT: "c.department_id", Dimension.AGENT: "c.owner_id", Dimension.SEGMENT: "c.segment",
     Dimension.TIER: "c.tier", Dimension.MONTH: "c.created_at",
-}, department="c.department_id", agent_label="No owner")
+}, department="c.department_id", owner="c.owner_id", agent_label="No owner")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,11 @@ class Grouping:
     select: str = ""
     joins: str = ""
     columns: Sequence[str] = field(default_factory=tuple)  # the aliases selected, for outer queries
+
+    @property
+    def reads_customer(self) -> bool:
+        """Whether the grouped value is a column of the customer ``c``."""
+        return self.dimension is not None and self.source.columns[self.dimension].startswith("c.")
 
     @property
     def group_by(self) -> str:
