@@ -196,6 +196,7 @@ EXAMPLES: dict[str, Example] = {
     "ReportsServiceDashboard": Example(lambda d: {"period": {"from": (d.now - timedelta(days=90)).isoformat(), "to": d.now.isoformat()}}),
     "ParkedDeliveries": Example(lambda d: {"consumer": "rapport-webhooks"}),
     "ReportsCustomerHealth": Example(lambda d: {"period": {"from": (d.now - timedelta(days=180)).isoformat(), "to": d.now.isoformat()}}),
+    "DepartmentReport": Example(lambda d: {"period": {"from": (d.now - timedelta(days=90)).isoformat(), "to": d.now.isoformat()}}),
     # -- customers
     "CreateCustomer": Example(lambda d: {"input": {
         "name": "  王小明 ", "email": "Wang.Xiaoming@Example.com", "phone": "+86 138 0013 8000",

@@ -31,7 +31,7 @@ ANY = "*"  # every department / resource / action in a rule
 ROW_RESOURCES: tuple[str, ...] = ("customer", "ticket", "interaction")
 REPORTS: tuple[str, ...] = (
     "churnRate", "satisfaction", "slaCompliance", "ticketVolume", "firstResponseTime",
-    "customerDistribution", "interactionVolume",
+    "customerDistribution", "interactionVolume", "churnRatio",
 )
 REPORT_RESOURCES: tuple[str, ...] = tuple(f"report.{name}" for name in REPORTS)
 ADMIN_RESOURCES: tuple[str, ...] = ("policy", "audit", "integration")  # integration: event deliveries, webhooks

@@ -34,7 +34,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
 def register(commands: Any) -> None:
     report = commands.add_parser("report", help="compute a standard report in an agent's scope (CSV or JSON)")
     report.add_argument("name", help="churnRate, satisfaction, slaCompliance, ticketVolume, firstResponseTime, "
-                        "customerDistribution or interactionVolume")
+                        "customerDistribution, interactionVolume or churnRatio")
     report.add_argument("--period", metavar="FROM..TO", help="half-open, UTC: 2024-01-01..2024-04-01 (or ISO datetimes)")
     report.add_argument("--group-by", metavar="DIMENSION", help="department, agent, segment, tier, category, priority, channel, month")
     report.add_argument("--format", choices=["csv", "json"], default="csv", help="output format (default csv)")

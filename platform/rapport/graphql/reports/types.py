@@ -112,6 +112,10 @@ class Reports:
     async def customer_distribution(self, info: strawberry.Info, group_by: ReportDimension) -> Report:
         return await _report(info, "customerDistribution", None, group_by)
 
+    @strawberry.field(description=_describe("churnRatio"))
+    async def churn_ratio(self, info: strawberry.Info, group_by: ReportDimension | None = None) -> Report:
+        return await _report(info, "churnRatio", None, group_by)
+
     @strawberry.field(description=_describe("interactionVolume"))
     async def interaction_volume(self, info: strawberry.Info, period: DateRange, group_by: ReportDimension | None = None) -> Report:
         return await _report(info, "interactionVolume", period, group_by)

@@ -190,6 +190,18 @@ async def customer_distribution(st: Statement, ask: Ask) -> list[Row]:
     return _shares(g, found)
 
 
+async def churn_ratio(st: Statement, ask: Ask) -> list[Row]:
+    # A snapshot, not a cohort: the current segment of the live customers. By department it reads
+    # only the partial index of live customers (department_id, segment, ...).
+    g = grouping(st, CUSTOMERS, ask.dimension)
+    found = await st.rows(
+        f"SELECT {g.select}COUNT(*) AS customers, SUM(CASE WHEN c.segment = 'churned' THEN 1 ELSE 0 END) AS churned "
+        f"FROM customers c {g.joins} WHERE {_customers(st, ask)} {g.group_by}"
+    )
+    return _rows(g, found, lambda r: (ratio(_int(r["churned"]), _int(r["customers"]), 1, 4), _int(r["churned"]), _int(r["customers"]))
+                 if _int(r["customers"]) else None)
+
+
 async def churn_rate(st: Statement, ask: Ask) -> list[Row]:
     # One cohort per bucket: the whole period, or each calendar month of it (MONTH). A customer is in a
     # bucket's cohort when its segment just before the bucket starts was EXISTING, i.e. one of its
@@ -230,6 +242,7 @@ class Metric:
     dimensions: tuple[Dimension, ...]
     compute: Callable[[Statement, Ask], Awaitable[list[Row]]]
     needs_period: bool = True
+    needs_dimension: bool = False  # shares of one group say nothing
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -272,7 +285,13 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("customerDistribution",
            "customer distribution = live customers now, per group. Numerator = the group's count, "
            "denominator = all customers counted.",
-           CUSTOMERS, (D.DEPARTMENT, D.AGENT, D.SEGMENT, D.TIER, D.MONTH), customer_distribution, needs_period=False),
+           CUSTOMERS, (D.DEPARTMENT, D.AGENT, D.SEGMENT, D.TIER, D.MONTH), customer_distribution, needs_period=False,
+           needs_dimension=True),
+    Metric("churnRatio",
+           "churn ratio = live customers whose segment is CHURNED now / all live customers now, per group (a "
+           "snapshot: no period). Numerator = churned customers, denominator = customers. Grouped by the "
+           f"customer's department, owner or tier. {_ROUNDING} to 4 decimals (a fraction, not a percent).",
+           CUSTOMERS, (D.DEPARTMENT, D.AGENT, D.TIER), churn_ratio, needs_period=False),
     Metric("interactionVolume",
            "interaction volume = interactions that occurred in [from, to) (from <= occurred_at < to), grouped "
            "by the customer's department, segment or tier, the agent who logged them, the channel, or the "

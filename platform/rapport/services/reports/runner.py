@@ -64,7 +64,7 @@ def check_arguments(metric: Metric, period: Period | None, dimension: Dimension 
         raise ReportArgumentError(f"groupBy: {metric.name} cannot be grouped by {dimension.name} (use one of {allowed})")
     if metric.needs_period and period is None:
         raise ReportArgumentError(f"period: {metric.name} needs a period")
-    if not metric.needs_period and dimension is None:
+    if metric.needs_dimension and dimension is None:
         raise ReportArgumentError(f"groupBy: {metric.name} needs a dimension")
 
 
