@@ -38,6 +38,17 @@ PARTIAL_INDEXES: dict[str, str] = {
         "CREATE INDEX idx_tickets_sla_first_response_warn ON tickets (first_response_warn_at) "
         "WHERE first_response_warned_at IS NULL AND first_responded_at IS NULL AND resolved_at IS NULL AND closed_at IS NULL"
     ),
+    # Reports: a ticket or interaction counts only while its customer is live; the few deleted customers
+    # are what an anti-join looks up.
+    "idx_customers_deleted": (
+        "CREATE INDEX idx_customers_deleted ON customers (id) WHERE deleted_at IS NOT NULL"
+    ),
+    # Reports over live customers (snapshots by department, segment, tier or owner; the customer side of
+    # ticket and interaction reports) read this index alone.
+    "idx_customers_live_groups": (
+        "CREATE INDEX idx_customers_live_groups ON customers (department_id, segment, tier, owner_id, id) "
+        "WHERE deleted_at IS NULL"
+    ),
     "idx_tickets_sla_resolution_warn": (
         "CREATE INDEX idx_tickets_sla_resolution_warn ON tickets (resolution_warn_at) "
         "WHERE resolution_warned_at IS NULL AND resolved_at IS NULL AND closed_at IS NULL"
