@@ -1,8 +1,7 @@
 """One report statement, written once for SQLite and PostgreSQL.
 
-Parameters are collected as markers while the text is assembled (tortoise-built subqueries included,
-whatever their placeholder style), then rendered in the database's style: ``?`` in text order for SQLite,
-``$n`` for PostgreSQL. The few expressions that differ between the two (calendar month, epoch seconds,
+Parameters are collected as markers while the text is assembled, then rendered in the database's style:
+``?`` in text order for SQLite, ``$n`` for PostgreSQL. The few expressions that differ between the two (calendar month, epoch seconds,
 typed parameters) are methods here, so a definition reads the same on both.
 
 Timestamps: PostgreSQL holds ``timestamptz``; SQLite holds tortoise's ISO text in UTC
@@ -20,12 +19,10 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.queryset import QuerySet
 
 from rapport.services.reports.period import utc
 
 _MARK = re.compile("\ue000(\\d+)\ue001")
-_PG_PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
 class Statement:
@@ -57,27 +54,6 @@ class Statement:
         if self.postgres:
             return f"CAST({self._mark(utc(value))} AS TIMESTAMPTZ)"
         return self._mark(utc(value).isoformat(" "))
-
-    def subquery(self, queryset: QuerySet) -> str:
-        """The SQL of a tortoise queryset, its parameters carried over."""
-        queryset._choose_db_if_not_chosen()
-        queryset._make_query()
-        sql, params = queryset.query.get_parameterized_sql()
-        if self.postgres:
-            return _PG_PLACEHOLDER.sub(lambda m: self.value(params[int(m.group(1)) - 1]), sql)
-        pieces = sql.split("?")
-        if len(pieces) != len(params) + 1:
-            raise ValueError("cannot embed a subquery whose text contains '?'")
-        out = [pieces[0]]
-        for param, piece in zip(params, pieces[1:], strict=True):
-            out += [self.value(param), piece]
-        return "".join(out)
-
-    def relation(self, queryset: QuerySet, columns: tuple[str, ...]) -> str:
-        """``(SELECT columns FROM ... WHERE ...)``: the rows of a filtered tortoise queryset as a derived
-        table. Both databases flatten it into the outer query, so the filters act on the table directly
-        (an ``id IN (SELECT id ...)`` self-join misleads PostgreSQL's planner before ANALYZE)."""
-        return f"({self.subquery(queryset.values(*columns))})"
 
     # --- expressions that differ ---------------------------------------------------------------------
 
