@@ -13,6 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from tortoise.expressions import Q, Subquery
 
 from rapport.authz import store
@@ -157,26 +160,36 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_reports_count_what_the_list_scopes_let_the_viewer_read(db, settings, seed) -> None:
+@pytest.fixture
+async def viewers(db, settings) -> tuple[dict[str, PermissionPlan], list[int]]:
+    """Viewers of every reach, and the agents rows are assigned to."""
     people = await cast(settings)
     both = await make_agent("both@example.com", "sales", roles=("manager@sales", "agent@support"))
     roamer = await make_agent("roamer@example.com", "support", roles=("agent@*",))  # own rows of every department
-    # own rows: agents' own tickets and interactions anywhere, and their report rules reach own rows only
+    # own rows: agents' report rules reach their own rows only; they read own customers anywhere and
+    # their own support tickets
     await store.add_rule(Rule("role:agent", "*", "report.*", "read", "own", "allow"), by="cli:test")
     await store.add_rule(Rule("role:agent", "*", "customer", "read", "own", "allow"), by="cli:test")
     await store.add_rule(Rule("role:agent", "support", "ticket", "read", "own", "allow"), by="cli:test")
-    agents = [p.agent.id for p in people.values()] + [both.id, roamer.id]
+    plans = {name: await plan_of(people[name].agent) for name in ("analyst", "lead", "sales", "support", "admin", "security")}
+    plans["both"], plans["roamer"] = await plan_of(both), await plan_of(roamer)
+    return plans, [p.agent.id for p in people.values()] + [both.id, roamer.id]
+
+
+@hypothesis_settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+async def test_reports_count_what_the_list_scopes_let_the_viewer_read(viewers, seed) -> None:
+    plans, agents = viewers
+    for model in (Interaction, Ticket, Customer):  # a fresh dataset per example
+        await model.all().delete()
     await _generate(seed, agents)
-    viewers = {name: await plan_of(people[name].agent) for name in ("analyst", "lead", "sales", "support", "admin", "security")}
-    viewers["both"], viewers["roamer"] = await plan_of(both), await plan_of(roamer)
     compared = 0
-    for who, plan in viewers.items():
+    for who, plan in plans.items():
         for name, dimension in CASES:
             if not plan.allows(f"report.{name}", "read"):
                 continue
             result = await run_report(plan, name, None if name in ("customerDistribution", "churnRatio") else PERIOD, dimension)
             got = sorted((r.key, r.value, r.numerator, r.denominator) for r in result.rows)
-            assert got == await _reference(plan, name, dimension), (who, name, dimension)
+            assert got == await _reference(plan, name, dimension), (seed, who, name, dimension)
             compared += len(got)
-    assert compared > 200  # the viewers see rows: the comparison is not between empty answers
+    assert compared > 100  # the viewers see rows: the comparison is not between empty answers
