@@ -4,15 +4,18 @@ and the next request reads the actor again."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rapport.auth.actor import RoleGrant
 from rapport.auth.actor_cache import ActorCache, actors
 from rapport.auth.apikeys import create_api_key, revoke_api_key
-from rapport.auth.authenticate import actor_for_agent
+from rapport.auth.authenticate import _read_agent, actor_for_agent
 from rapport.auth.grants import grant
 from rapport.auth.identity_changes import move_agent, set_agent_active
 from rapport.authz.enforcer import read_version
 from rapport.authz.store import revoke_role, seed_default_policy
+from rapport.services.errors import DomainError
 from rapport.models import Agent, Department
 from rapport.sql_count import count_statements
 from tests.support.graphql import bearer, gql, make_agent
@@ -99,6 +102,42 @@ async def test_the_cache_is_bounded(rep) -> None:
     with count_statements() as counter:  # the least recently used went first: it is read again
         await cache.get(agents[0].id, lambda: _read(agents[0].id))
     assert len([s for s in counter.statements if "counters" not in s]) == 1  # the version poll aside
+
+
+GRANTS = st.sampled_from(["agent@sales", "manager@sales", "agent@support", "analyst@*"])
+CHANGES = st.one_of(
+    st.tuples(st.just("grant"), GRANTS),
+    st.tuples(st.just("revoke"), GRANTS),
+    st.tuples(st.just("active"), st.booleans()),
+    st.tuples(st.just("move"), st.sampled_from(["sales", "support", None])),
+)
+
+
+async def _apply(agent: Agent, change: tuple) -> None:
+    kind, value = change
+    if kind == "grant":
+        await grant(f"user:{agent.email}", RoleGrant.parse(value))
+    elif kind == "revoke":
+        try:
+            await revoke_role(f"user:{agent.email}", value, by="cli:ops")
+        except DomainError:  # not held
+            pass
+    elif kind == "active":
+        await set_agent_active(agent.id, value)
+    else:
+        department = (await Department.get_or_create(code=value, defaults={"name": value}))[0] if value else None
+        await move_agent(agent.id, department.id if department else None)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(CHANGES, min_size=1, max_size=6))
+async def test_after_any_sequence_of_identity_changes_the_cached_actor_is_the_stored_one(rep, changes) -> None:
+    agent, _ = rep
+    await actor_for_agent(agent.id)  # cached before the changes
+    for change in changes:
+        await _apply(agent, change)
+        stored = await _read_agent(agent.id)
+        assert await actor_for_agent(agent.id) == (stored[0] if stored else None), change
 
 
 async def _read(agent_id: int):
