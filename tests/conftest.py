@@ -78,6 +78,7 @@ async def orm(database_url: str) -> AsyncIterator[None]:
 @pytest.fixture
 async def db(orm: None) -> AsyncIterator[None]:
     """Empty tables for the test (emptied before, so a failed test leaves evidence behind)."""
+    from rapport.auth.actor_cache import forget_actors
     from rapport.authz.enforcer import set_engine
     from rapport.authz.sql import forget_departments
     from tests.support.database import empty_all_tables
@@ -86,6 +87,7 @@ async def db(orm: None) -> AsyncIterator[None]:
     # Emptied tables restart ids and versions: cached policies or department ids would lie.
     set_engine(None)
     forget_departments()
+    forget_actors()
     yield
 
 

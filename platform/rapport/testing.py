@@ -77,6 +77,7 @@ async def empty_tables() -> None:
     """Empty every Rapport table (ids restart), and forget what was cached about them."""
     from tortoise import Tortoise, connections
 
+    from rapport.auth.actor_cache import forget_actors
     from rapport.authz.enforcer import set_engine
     from rapport.authz.sql import forget_departments
 
@@ -91,6 +92,7 @@ async def empty_tables() -> None:
         )
     set_engine(None)
     forget_departments()
+    forget_actors()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import time
 import jwt
 
 from rapport.auth.actor import RoleGrant
-from rapport.auth.apikeys import create_api_key
+from rapport.auth.apikeys import create_api_key, revoke_api_key
 from rapport.auth.tokens import expires_at, issue_token
 from rapport.models import ApiKey
 from tests.support.graphql import bearer, gql, make_agent
@@ -90,7 +90,7 @@ async def test_api_key_with_a_wrong_secret_or_revoked_is_401(db, http) -> None:
     key, raw = await create_api_key("erp-sync", [RoleGrant("agent", "sales")])
     tampered = raw[:-2] + ("aa" if not raw.endswith("aa") else "bb")
     assert (await gql(http, VIEWER, {"Authorization": f"Bearer {tampered}"})).status_code == 401
-    await ApiKey.filter(id=key.id).update(revoked_at=key.created_at)
+    assert await revoke_api_key("erp-sync")
     assert (await gql(http, VIEWER, {"Authorization": f"Bearer {raw}"})).status_code == 401
 
 

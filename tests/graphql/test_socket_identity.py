@@ -13,7 +13,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from rapport.auth.actor import RoleGrant
-from rapport.auth.apikeys import create_api_key
+from rapport.auth.apikeys import create_api_key, revoke_api_key
+from rapport.auth.identity_changes import set_agent_active
 from rapport.auth.tokens import expires_at
 from rapport.graphql import socket_handler
 from rapport.graphql.core.ids import to_global_id
@@ -109,7 +110,7 @@ async def test_a_deactivated_agent_is_refused(server, people, ann) -> None:
     async with graphql_socket(server, headers=people["lead"].headers) as ws:  # identity from the upgrade header
         await ws.init()
         assert (await query(ws, CUSTOMER, id=to_global_id("Customer", ann.id)))["data"]["customer"]["name"] == "Ann"
-        await Agent.filter(id=people["lead"].agent.id).update(active=False)
+        await set_agent_active(people["lead"].agent.id, False)
         assert await refused(ws, CUSTOMER, id=to_global_id("Customer", ann.id)) == 4401
 
 
@@ -118,7 +119,7 @@ async def test_a_revoked_api_key_is_refused(server, people, ann) -> None:
     async with graphql_socket(server) as ws:
         await ws.init({"Authorization": f"Bearer {raw}"})
         assert (await query(ws, CUSTOMER, id=to_global_id("Customer", ann.id)))["data"]["customer"]["name"] == "Ann"
-        await ApiKey.filter(id=key.id).update(revoked_at=datetime.now(UTC))
+        assert await revoke_api_key(key.name)
         assert await refused(ws, CUSTOMER, id=to_global_id("Customer", ann.id)) == 4401
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from rapport.auth.identity_changes import set_agent_active
 from rapport import hookimpl
 from rapport.models import Agent, Customer, Department, Ticket, TicketActivity, TicketActivityKind
 from rapport.plugins import activated
@@ -69,7 +70,8 @@ async def test_least_open_fills_the_emptiest_queue_first(world, settings) -> Non
 async def test_inactive_agents_and_other_departments_are_never_chosen(world, settings) -> None:
     people, customer, sales_agents, away = world
     configure("round_robin", support="least_open")
-    await Agent.filter(id__in=sales_agents[1:]).update(active=False)
+    for agent_id in sales_agents[1:]:
+        await set_agent_active(agent_id, False)
     plan = await plan_of(people["sales"].agent)
     tickets = [await open_one(plan, customer, settings) for _ in range(5)]
     assert {t.assignee_id for t in tickets} == {sales_agents[0]}
@@ -142,7 +144,8 @@ async def test_no_active_agent_is_a_clear_error_on_demand(world, settings) -> No
     people, customer, sales_agents, away = world
     configure("round_robin")
     lead = await plan_of(people["lead"].agent)
-    await Agent.filter(department__code="sales").update(active=False)
+    for agent_id in await Agent.filter(department__code="sales").values_list("id", flat=True):
+        await set_agent_active(agent_id, False)
     ticket = await open_one(lead, customer, settings)
     assert ticket.assignee_id is None  # opened anyway, unassigned
     with pytest.raises(DomainError) as refused:

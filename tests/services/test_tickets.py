@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from rapport.auth.identity_changes import set_agent_active
 from rapport.auth.authenticate import actor_for_agent
 from rapport.authz.plan import PermissionPlan, plan_for
 from rapport.models import (
@@ -234,7 +235,7 @@ async def test_agents_take_tickets_managers_assign_them(world, settings) -> None
     handed = await service.assign(lead, ticket.id, people["sales2"].agent.id)
     assert handed.assignee_id == people["sales2"].agent.id
     await expect(ErrorCode.INVALID, service.assign(lead, ticket.id, people["support"].agent.id))  # other department
-    await Agent.filter(id=people["sales"].agent.id).update(active=False)
+    await set_agent_active(people["sales"].agent.id, False)
     await expect(ErrorCode.INVALID, service.assign(lead, ticket.id, people["sales"].agent.id))  # inactive
     unassigned = await service.assign(lead, ticket.id, None)
     assert unassigned.assignee_id is None

@@ -11,7 +11,10 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from rapport.auth.actor import RoleGrant
+from rapport.auth.identity_changes import changing_identity
 from rapport.models import ApiKey, Department
 
 KEY_PREFIX = "rk_"
@@ -38,22 +41,46 @@ async def create_api_key(
         raise ValueError(f"an API key named {name!r} exists already")
     prefix = secrets.token_hex(6)
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    key = await ApiKey.create(
-        name=name, prefix=prefix, key_hash=_hash(raw), roles=[str(g) for g in grants], department=department
-    )
-    return key, raw
+
+    async def write(conn: BaseDBAsyncClient) -> ApiKey:
+        return await ApiKey.create(
+            name=name, prefix=prefix, key_hash=_hash(raw), roles=[str(g) for g in grants], department=department,
+            using_db=conn,
+        )
+
+    return await changing_identity(write), raw
 
 
-async def verify_api_key(raw: str) -> ApiKey | None:
-    """The live key row for ``raw``, or None (unknown, malformed, revoked or wrong secret)."""
-    body = raw.removeprefix(KEY_PREFIX)
-    prefix, sep, _ = body.partition("_")
-    if not sep or not prefix:
-        return None
+async def revoke_api_key(name: str) -> bool:
+    """Revoke the live key named ``name``: it authenticates no more. False when there is none."""
+
+    async def write(conn: BaseDBAsyncClient) -> bool:
+        revoked = await ApiKey.filter(name=name, revoked_at=None).using_db(conn).update(revoked_at=datetime.now(UTC))
+        return bool(revoked)
+
+    return await changing_identity(write)
+
+
+def key_prefix(raw: str) -> str | None:
+    """The prefix that finds ``raw``'s row; None when ``raw`` is malformed."""
+    prefix, sep, _ = raw.removeprefix(KEY_PREFIX).partition("_")
+    return prefix if sep and prefix else None
+
+
+def secret_matches(stored_hash: str, raw: str) -> bool:
+    return hmac.compare_digest(stored_hash, _hash(raw))
+
+
+async def live_key(prefix: str) -> ApiKey | None:
+    """The unrevoked key row with ``prefix`` (its department loaded), whatever secret is presented."""
     key = await ApiKey.get_or_none(prefix=prefix).select_related("department")
-    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, _hash(raw)):
-        return None
+    return key if key is not None and key.revoked_at is None else None
+
+
+async def note_use(key_id: int, last_used_at: datetime | None) -> datetime | None:
+    """Record that the key was used, at most every ``LAST_USED_RESOLUTION``; the last use recorded."""
     now = datetime.now(UTC)
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        await ApiKey.filter(id=key.id).update(last_used_at=now)
-    return key
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        await ApiKey.filter(id=key_id).update(last_used_at=now)
+        return now
+    return last_used_at

@@ -1,9 +1,19 @@
-"""Turn an ``Authorization: Bearer ...`` header into an Actor (or None when it proves nothing)."""
+"""Turn an ``Authorization: Bearer ...`` header into an Actor (or None when it proves nothing).
+
+The credential itself is checked on every call (a JWT's signature and expiry, an API key's hash); the
+agent or key it names, with its role grants, comes from :mod:`rapport.auth.actor_cache`, so a warm
+request sends no SQL to authenticate.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from rapport.auth.actor import Actor, RoleGrant
-from rapport.auth.apikeys import looks_like_api_key, verify_api_key
+from rapport.auth.actor_cache import actors
+from rapport.auth.apikeys import key_prefix, live_key, looks_like_api_key, note_use, secret_matches
 from rapport.auth.grants import grants_of
 from rapport.auth.tokens import InvalidToken, agent_id_from_token
 from rapport.models import Agent
@@ -28,22 +38,52 @@ async def actor_for_token(token: str, signing_key: str) -> Actor | None:
 
 
 async def actor_for_agent(agent_id: int) -> Actor | None:
+    """The active agent's Actor with its role grants (cached); None for an unknown or inactive agent."""
+    entry = await actors.get(("user", agent_id), lambda: _read_agent(agent_id))
+    return entry.actor if entry is not None else None
+
+
+async def _read_agent(agent_id: int) -> tuple[Actor, None] | None:
     agent = await Agent.get_or_none(id=agent_id, active=True).select_related("department")
     if agent is None:
         return None
-    subject = f"user:{agent.email}"
-    return Actor(
+    actor = Actor(
         kind="user",
         name=agent.email,
         agent_id=agent.id,
         department=agent.department.code if agent.department else None,
-        grants=await grants_of(subject),
+        grants=await grants_of(f"user:{agent.email}"),
     )
+    return actor, None
+
+
+@dataclass(slots=True)
+class _KeyCheck:
+    """What a cached API key still checks on every request: its secret's hash, and its last recorded use."""
+
+    key_id: int
+    key_hash: str
+    last_used_at: datetime | None
 
 
 async def _actor_for_api_key(token: str) -> Actor | None:
-    key = await verify_api_key(token)
+    prefix = key_prefix(token)
+    if prefix is None:
+        return None
+    entry = await actors.get(("key", prefix), lambda: _read_key(prefix))
+    if entry is None:
+        return None
+    check: _KeyCheck = entry.extra
+    if not secret_matches(check.key_hash, token):
+        return None
+    check.last_used_at = await note_use(check.key_id, check.last_used_at)
+    return entry.actor
+
+
+async def _read_key(prefix: str) -> tuple[Actor, Any] | None:
+    key = await live_key(prefix)
     if key is None:
         return None
     grants = tuple(RoleGrant.parse(text) for text in key.roles)
-    return Actor(kind="key", name=key.name, department=key.department.code if key.department else None, grants=grants)
+    actor = Actor(kind="key", name=key.name, department=key.department.code if key.department else None, grants=grants)
+    return actor, _KeyCheck(key.id, key.key_hash, key.last_used_at)

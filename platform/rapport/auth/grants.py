@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from rapport.auth.actor import RoleGrant
+from rapport.auth.identity_changes import changing_identity
 from rapport.models import PolicyRule
 
 ROLE_PREFIX = "role:"
@@ -15,9 +18,15 @@ async def grants_of(subject: str) -> tuple[RoleGrant, ...]:
 
 
 async def grant(subject: str, role_grant: RoleGrant) -> bool:
-    """Grant a role; return False when it was already granted."""
-    _, created = await PolicyRule.get_or_create(
-        ptype="g", v0=subject, v1=ROLE_PREFIX + role_grant.role, v2=role_grant.department,
-        v3="", v4="", v5="",
-    )
-    return created
+    """Grant a role without the checks of :func:`rapport.authz.store.grant_role` (seeding, tests); the
+    policy version is bumped with it, so cached identities and policies are rebuilt. False when it was
+    already granted."""
+
+    async def write(conn: BaseDBAsyncClient) -> bool:
+        _, created = await PolicyRule.get_or_create(
+            ptype="g", v0=subject, v1=ROLE_PREFIX + role_grant.role, v2=role_grant.department,
+            v3="", v4="", v5="", using_db=conn,
+        )
+        return created
+
+    return await changing_identity(write)

@@ -3,10 +3,12 @@
     condition = await row_filter(plan, "customer")
     rows = [] if condition is None else await Customer.filter(condition, deleted_at=None)
 
-Department codes are mapped to ids with one query on ``departments``, kept in-process (a code's id
-never changes while the row exists). The map is refreshed when a code is missing from it, when a
-department is saved or deleted through the ORM, after ``CACHE_SECONDS``, or by ``forget_departments()``
-(tests that empty the tables call it: a truncated table can give a code another id).
+Department codes are mapped to ids (and ids to codes, for the GraphQL reads) with one query on
+``departments``, kept in-process (a code's id never changes while the row exists). The map is refreshed
+when a code is missing from it, when a department is saved or deleted through the ORM, whenever the
+policy version moves (the engine's reload calls ``forget_departments()``), after ``CACHE_SECONDS``, or by
+``forget_departments()`` (tests that empty the tables call it: a truncated table can give a code another
+id).
 """
 
 from __future__ import annotations
@@ -29,11 +31,19 @@ _MISS_RETRY_SECONDS = 1.0
 class _DepartmentIds:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
+        self.codes: dict[int, str] = {}
         self.loaded_at: float | None = None
 
     def forget(self) -> None:
         self.ids = {}
+        self.codes = {}
         self.loaded_at = None
+
+    async def _load(self, now: float) -> None:
+        rows = await Department.all().values_list("code", "id")
+        self.ids = {code: id_ for code, id_ in rows}
+        self.codes = {id_: code for code, id_ in rows}
+        self.loaded_at = now
 
     async def lookup(self, codes: Iterable[str]) -> list[int]:
         wanted = sorted(set(codes))
@@ -41,10 +51,14 @@ class _DepartmentIds:
         stale = self.loaded_at is None or now - self.loaded_at >= CACHE_SECONDS
         missing = any(code not in self.ids for code in wanted)
         if stale or (missing and now - (self.loaded_at or 0.0) >= _MISS_RETRY_SECONDS):
-            rows = await Department.all().values_list("code", "id")
-            self.ids = {code: id_ for code, id_ in rows}
-            self.loaded_at = now
+            await self._load(now)
         return [self.ids[code] for code in wanted if code in self.ids]
+
+    async def all_codes(self) -> dict[int, str]:
+        now = time.monotonic()
+        if self.loaded_at is None or now - self.loaded_at >= CACHE_SECONDS:
+            await self._load(now)
+        return self.codes
 
 
 _departments = _DepartmentIds()
@@ -58,6 +72,11 @@ def forget_departments() -> None:
 async def department_ids(codes: Iterable[str]) -> list[int]:
     """Ids of the departments with these codes (unknown codes are left out)."""
     return await _departments.lookup(codes)
+
+
+async def department_codes_by_id() -> dict[int, str]:
+    """Every department's code by id, from the same cache (do not modify the returned map)."""
+    return await _departments.all_codes()
 
 
 @post_save(Department)

@@ -173,7 +173,7 @@ async def _commit(
             "separation of duties: this change would widen your own access ("
             + "; ".join(refused.widened.summary()) + "); another security admin must make it",
         ) from None
-    await _published(version)
+    await announce(version)
     return version
 
 
@@ -196,7 +196,9 @@ async def _audit_refusal(by: Actor, change: str, rule_text: str, widened: Wideni
                 rule=rule_text)
 
 
-async def _published(version: int) -> None:
+async def announce(version: int) -> None:
+    """After a committed change (of the policy, or of an identity): invalidate this process's engine and
+    await every ``on_policy_changed`` hook with the new version."""
     from rapport.authz.enforcer import get_engine
 
     get_engine().invalidate()
@@ -345,5 +347,5 @@ async def seed_default_policy(*, by: By = "system:seed") -> bool:
             await emit(conn, "policy.changed", "policy", "rules", {"change": "seed", "version": version})
     except IntegrityError:  # another process seeded at the same time
         return False
-    await _published(version)
+    await announce(version)
     return True

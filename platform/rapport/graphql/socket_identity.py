@@ -1,9 +1,10 @@
 """The identity of a WebSocket connection is proved again, never remembered.
 
-An HTTP request authenticates its token and reads the actor's grants each time; a connection lives for
-hours, so it does the same for every operation, for subscription events once the policy version has
-moved (a granted or revoked role bumps it) and at least every ``RECHECK_SECONDS`` (an agent deactivated,
-a key revoked). A JWT's expiry is known in advance: the connection closes then (see
+An HTTP request authenticates its token each time (the actor and its grants come from
+:mod:`rapport.auth.actor_cache`); a connection lives for hours, so it does the same for every operation,
+for subscription events once the policy version has moved (a granted or revoked role, an agent
+deactivated, a key revoked: :mod:`rapport.auth.identity_changes` bumps it) and at least every
+``RECHECK_SECONDS`` (for a write that went around those functions). A JWT's expiry is known in advance: the connection closes then (see
 :mod:`rapport.graphql.socket_handler`).
 """
 
@@ -19,8 +20,8 @@ from rapport.authz.enforcer import get_engine
 from rapport.graphql.context import RapportContext
 
 RECHECK_SECONDS = 10.0
-"""Longest time a connection or a running subscription goes without proving its credential again, for the
-changes that do not bump the policy version (agent deactivated, API key revoked)."""
+"""Longest time a connection or a running subscription goes without proving its credential again, for a
+change that did not bump the policy version (written around :mod:`rapport.auth.identity_changes`)."""
 
 
 async def reauthenticate(context: RapportContext) -> Actor | None:

@@ -35,12 +35,15 @@ def known_department_codes(info: strawberry.Info) -> dict[int, str] | None:
 
 
 async def _read_department_codes() -> dict[int, str]:
-    return dict(await models.Department.all().values_list("id", "code"))
+    from rapport.authz.sql import department_codes_by_id
+
+    return await department_codes_by_id()
 
 
 async def department_codes(info: strawberry.Info) -> dict[int, str]:
-    """Every department's code by id, read once per request (departments are few): resolvers asking at
-    the same time share one read."""
+    """Every department's code by id (departments are few), fixed for the request: from the process's
+    cache of :mod:`rapport.authz.sql`, refreshed when a department is saved or the policy version moves;
+    resolvers asking at the same time share one read when it is cold."""
     loaders = info.context.loaders
     if "department_codes" not in loaders:
         reading = loaders.get("department_codes_reading")
