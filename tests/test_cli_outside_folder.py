@@ -108,3 +108,16 @@ def test_an_empty_postgres_database_says_run_migrate(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert "run `rapport migrate`" in result.stderr
+
+
+def test_a_database_of_an_older_version_says_run_migrate(tmp_path: Path) -> None:
+    import asyncio
+
+    from rapport.migrator import migrate
+
+    url = f"sqlite://{tmp_path / 'old.db'}"
+    asyncio.run(migrate(url, target="rapport.0003_counters_and_policy_changes"))
+    result = run_cli(tmp_path, "outbox", "status", database_url=url)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "lacks 3 migration(s) of this version: run `rapport migrate`" in result.stderr

@@ -67,7 +67,8 @@ async def check_migrated(settings: Settings) -> None:
     missing = [name for name in _shipped_migrations() if name not in done]
     if missing:
         raise DatabaseNotReady(
-            f"the database {shown_database(settings)} lacks {len(missing)} migration(s) of this version: run `rapport migrate`"
+            f"the database {shown_database(settings)} lacks {len(missing)} migration(s) of this version: "
+            "run `rapport migrate`"
         )
 
 
@@ -76,7 +77,8 @@ def _connection_problem(settings: Settings, exc: Exception) -> str:
     if type(cause).__name__ == "InvalidCatalogNameError":  # asyncpg's "no such database", without importing it
         return f"no database {shown_database(settings)}: {HOW_TO_POINT}"
     reason = (str(cause).splitlines() or [type(cause).__name__])[0]
-    return f"cannot reach the database {shown_database(settings)} ({reason}): set RAPPORT_DATABASE_URL=... to another one"
+    shown = shown_database(settings)
+    return f"cannot reach the database {shown} ({reason}): set RAPPORT_DATABASE_URL=... to another one"
 
 
 def _shipped_migrations() -> list[str]:
