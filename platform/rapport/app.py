@@ -23,6 +23,7 @@ from rapport.runtime import freeze_long_lived, start_runtime, thaw
 from rapport.settings import Settings, load_settings
 from rapport.web.body_limit import BodySizeLimitMiddleware
 from rapport.web.client_limit import ClientRateLimitMiddleware
+from rapport.web.cors import AllowedOriginsCORS
 from rapport.web.database_busy import DatabaseBusyMiddleware
 from rapport.web.health import healthz
 from rapport.web.rate_limit import build_rate_limiter
@@ -80,6 +81,8 @@ def create_app(settings: Settings, *, manage_database: bool = True, plugins: Plu
         middleware=[
             Middleware(PluginContextMiddleware, plugins=host),
             Middleware(RequestIdMiddleware),
+            # Browser apps on other origins: preflights answered before rate limits and authentication.
+            *([Middleware(AllowedOriginsCORS, origins=settings.cors_origin_set)] if settings.cors_origin_set else []),
             Middleware(DatabaseBusyMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(ClientRateLimitMiddleware, limiter=rate_limiter, capacity=settings.rate_limit_ip,

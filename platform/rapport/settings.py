@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import phonenumbers
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -84,6 +86,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not an IP address or CIDR network (e.g. 10.0.0.5, 10.0.0.0/8)") from None
             normalised.append(str(network.network_address) if "/" not in entry else str(network))
         return ",".join(normalised)
+
+    # Browser apps on other origins (comma-separated exact origins, scheme://host[:port]): their preflights
+    # are answered and their responses carry CORS headers. Empty: no CORS headers at all. No "*" and no
+    # credentials (cookies): a bearer token is sent explicitly, so only listed origins need to be trusted.
+    cors_origins: str = ""
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: str) -> str:
+        return ",".join(dict.fromkeys(_origin(entry) for entry in value.split(",") if entry.strip()))
+
+    @property
+    def cors_origin_set(self) -> frozenset[str]:
+        return frozenset(self.cors_origins.split(",")) - {""}
 
     # Graceful shutdown: how long in-flight requests and running jobs may take to finish.
     shutdown_timeout: float = Field(default=30.0, ge=0, le=600)
@@ -160,6 +176,43 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         return _development_secret(self.secret_key_file)
+
+
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(entry: str) -> str:
+    """One origin as browsers send it in ``Origin``: lower case, no default port; ValueError otherwise."""
+    entry = entry.strip()
+    example = "e.g. https://app.example.com or http://localhost:5173"
+    if entry == "*":
+        raise ValueError(f"'*' is not accepted: list each origin, {example}")
+    # urlsplit silently drops tabs and newlines; an origin is printable ASCII (hosts in punycode).
+    if not (entry.isascii() and entry.isprintable()) or " " in entry:
+        raise ValueError(f"{entry!r} is not an origin (printable ASCII, international hosts in punycode), {example}")
+    parts = urlsplit(entry)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not entry[len(scheme):].startswith("://"):
+        raise ValueError(f"{entry!r}: an origin starts with http:// or https://, {example}")
+    try:
+        port, host = parts.port, parts.hostname or ""
+    except ValueError:
+        raise ValueError(f"{entry!r}: the port is not a number from 0 to 65535") from None
+    if parts.username is not None or parts.path or parts.query or parts.fragment or "?" in entry or "#" in entry:
+        raise ValueError(f"{entry!r}: an origin is scheme://host[:port], without user, path, query or fragment")
+    if not _is_host(host):
+        raise ValueError(f"{entry!r}: {host!r} is not a host name or IP address")
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + ("" if port in (None, _DEFAULT_PORTS[scheme]) else f":{port}")
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
+    return True
 
 
 def _development_secret(path: Path) -> str:

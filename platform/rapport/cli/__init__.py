@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from rapport import __version__
 from rapport.cli import credentials, database, plugins, policy, report, schema, serving
 from rapport.cli.command import CommandError
+from rapport.cli.existing_database import DatabaseNotReady
 from rapport.settings import SettingsError, load_settings
 
 # The order of ``rapport --help``.
@@ -39,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"rapport: {exc}", file=sys.stderr)
         return 2
+    except DatabaseNotReady as exc:
+        print(f"rapport: {exc}", file=sys.stderr)
+        return exc.exit_status
     except CommandError as exc:
         print(f"rapport: {exc}", file=sys.stderr)
         return 1

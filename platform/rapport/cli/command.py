@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from tortoise.context import TortoiseContext
 
+from rapport.cli.existing_database import check_file_exists, check_migrated
 from rapport.db import tortoise_config
 from rapport.settings import Settings
 
@@ -19,11 +20,16 @@ class CommandError(Exception):
 
 
 def run_with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` with tortoise initialised, closing connections even when it fails."""
+    """Run ``work`` with tortoise initialised, closing connections even when it fails.
+
+    The database must exist and be migrated (DatabaseNotReady otherwise), so that a command run from
+    the wrong folder creates nothing; the commands that create one (serve, migrate, seed) migrate first."""
+    check_file_exists(settings)
 
     async def runner() -> T:
         async with TortoiseContext() as context:  # closes the connections on the way out, also on errors
             await context.init(config=tortoise_config(settings))
+            await check_migrated(settings)
             return await work()
 
     return asyncio.run(runner())
