@@ -120,4 +120,6 @@ def test_a_database_of_an_older_version_says_run_migrate(tmp_path: Path) -> None
     result = run_cli(tmp_path, "outbox", "status", database_url=url)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
-    assert "lacks 3 migration(s) of this version: run `rapport migrate`" in result.stderr
+    shipped = sorted(path.stem for path in (Path(__file__).parents[1] / "migrations").glob("0*.py"))
+    missing = len([name for name in shipped if name > "0003_counters_and_policy_changes"])
+    assert f"lacks {missing} migration(s) of this version: run `rapport migrate`" in result.stderr
