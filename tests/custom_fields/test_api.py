@@ -3,6 +3,8 @@ filters and sorting typed by the definitions, PII custom fields masked like emai
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from tortoise import connections
 
@@ -221,3 +223,18 @@ async def test_indexed_fields_get_expression_indexes(db, host) -> None:
     assert {row["name"] for row in rows} >= set(names)
     for name in names:
         await conn.execute_script(f"DROP INDEX {name}")  # the session database stays as migrations made it
+
+
+async def test_processes_starting_together_create_the_indexes_without_a_clash(db, host) -> None:
+    # Each app process runs ensure_indexes at start-up; on PostgreSQL two concurrent
+    # CREATE INDEX IF NOT EXISTS of one name used to fail one of the processes' start.
+    conn = connections.get("default")
+    try:
+        for _ in range(5):
+            results = await asyncio.gather(*(ensure_indexes(host.fields, conn) for _ in range(4)), return_exceptions=True)
+            assert not [r for r in results if isinstance(r, BaseException)], results
+            for name in results[0]:
+                await conn.execute_script(f"DROP INDEX IF EXISTS {name}")
+    finally:
+        for field in host.fields.fields:
+            await conn.execute_script(f"DROP INDEX IF EXISTS {index_name(field)}")

@@ -54,15 +54,31 @@ def index_statement(field: CustomField, dialect: str) -> str:
         f"CREATE INDEX IF NOT EXISTS {index_name(field)} ON {TABLES[field.entity]} ({expression(field, dialect)})"
 
 
+# App processes starting together each create the indexes: on PostgreSQL two concurrent
+# CREATE INDEX IF NOT EXISTS of one name can both pass the check and one then fails on the catalog's
+# unique name. A transaction-scoped advisory lock makes them take turns (the lock wait is generous: a
+# first build on a large table may take a while; it is start-up work, not a request).
+_INDEX_LOCK_KEY = 0x7261707069647831  # any constant shared by every process of a deployment
+_INDEX_LOCK_TIMEOUT = "120s"
+
+
 async def ensure_indexes(catalog: FieldCatalog, conn: BaseDBAsyncClient) -> list[str]:
-    """Create the expression index of every indexed field (idempotent); their names."""
+    """Create the expression index of every indexed field (idempotent, safe when processes start
+    together); their names."""
     dialect = conn.capabilities.dialect
-    made = []
-    for field in catalog.fields:
-        if field.indexed:
-            await conn.execute_script(index_statement(field, dialect))
-            made.append(index_name(field))
-    return made
+    fields = [field for field in catalog.fields if field.indexed]
+    if not fields:
+        return []
+    statements = [index_statement(field, dialect) for field in fields]
+    if dialect == "postgres":
+        await conn.execute_script(
+            f"BEGIN; SET LOCAL lock_timeout = '{_INDEX_LOCK_TIMEOUT}'; SET LOCAL statement_timeout = 0; "
+            f"SELECT pg_advisory_xact_lock({_INDEX_LOCK_KEY}); " + "; ".join(statements) + "; COMMIT;"
+        )
+    else:
+        for statement in statements:
+            await conn.execute_script(statement)
+    return [index_name(field) for field in fields]
 
 
 # --- filters --------------------------------------------------------------------------------------------
