@@ -130,6 +130,20 @@ async def test_a_large_document_pays_for_its_parsing_before_it_is_parsed(db, set
         await app.state.rate_limiter.close()
 
 
+async def test_a_repeated_document_pays_for_its_parsing_once(db, settings) -> None:
+    # The parsed document is cached: asking again parses nothing, so only the first ask pays for it.
+    agent = await make_agent(f"parse-{uuid.uuid4().hex[:8]}@example.com", roles=("agent@sales",))
+    small = settings.model_copy(update={"rate_limit_actor": 500, "rate_limit_ip": 1_000_000, "rate_limit_window": 3600})
+    app = create_app(small, manage_database=False)
+    padded = unique() + "{ viewer { roles } }" + " " * (DOCUMENT_BYTES_PER_POINT * 150)  # 150 points to parse
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport.test") as client:
+            answers = [(await gql(client, padded, bearer(agent, settings))).json() for _ in range(6)]
+            assert all("errors" not in answer for answer in answers), answers[-1]
+    finally:
+        await app.state.rate_limiter.close()
+
+
 async def test_validation_stops_after_a_few_errors(headers, http) -> None:
     # Each error also scans the document for its line: a hundred of them far down a long document cost
     # more than validating it.

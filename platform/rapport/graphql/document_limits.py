@@ -5,8 +5,9 @@ overlapping-fields rule compares fields that share a response name pairwise, so 
 ``viewer { roles }`` held the loop for more than a second. Query cost (``rapport.graphql.cost``) is
 charged only after validation, too late for that. So, in order:
 
-1. before parsing: the document's size in bytes and lines, then a charge for its length to the caller's
-   rate-limit buckets (``DOCUMENT_BYTES_PER_POINT``);
+1. before parsing: the document's size in bytes and lines, then, unless the document is already parsed
+   and cached, a charge for its length to the caller's rate-limit buckets (``DOCUMENT_BYTES_PER_POINT``):
+   a repeated operation does not pay a second rate-limit round trip for work that is not done;
 2. while parsing: its tokens (graphql-core stops lexing at the limit);
 3. after parsing, before validation: its selections (fields, fragment spreads and inline fragments,
    fragment definitions included), counted in one linear pass;
@@ -19,8 +20,8 @@ error code ``DOCUMENT_TOO_LARGE`` naming the limit; one without the points gets 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from functools import lru_cache
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from graphql import DocumentNode, FieldNode, FragmentSpreadNode, GraphQLError, GraphQLSyntaxError, InlineFragmentNode, parse
@@ -90,9 +91,8 @@ def selection_count(document: DocumentNode) -> int:
     return count
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)
-def parse_within_limits(query: str) -> DocumentNode:
-    """The parsed document (cached by its text), or DocumentTooLarge; syntax errors pass through."""
+def _parse(query: str) -> DocumentNode:
+    """The parsed document, or DocumentTooLarge; syntax errors pass through."""
     try:
         document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLSyntaxError as error:
@@ -103,6 +103,33 @@ def parse_within_limits(query: str) -> DocumentNode:
     if found > MAX_SELECTIONS:
         raise DocumentTooLarge("selections", MAX_SELECTIONS, found)
     return document
+
+
+class _ParseCache:
+    """Parsed documents by their text, least recently used dropped first. It can say whether a text is
+    held: only a document that will really be parsed pays the parse charge."""
+
+    def __init__(self, parse_text: Callable[[str], DocumentNode], size: int) -> None:
+        self.__wrapped__ = parse_text
+        self.size = size
+        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
+
+    def holds(self, query: str) -> bool:
+        return query in self._documents
+
+    def __call__(self, query: str) -> DocumentNode:
+        document = self._documents.get(query)
+        if document is None:
+            document = self._documents[query] = self.__wrapped__(query)
+            if len(self._documents) > self.size:
+                self._documents.popitem(last=False)
+        else:
+            self._documents.move_to_end(query)
+        return document
+
+
+parse_within_limits = _ParseCache(_parse, PARSE_CACHE_SIZE)
+"""The parsed document (cached by its text), or DocumentTooLarge; syntax errors pass through."""
 
 
 def check_text(query: str) -> None:
@@ -134,7 +161,8 @@ class DocumentLimits(SchemaExtension):
         query = self.execution_context.query
         if query is not None:
             check_text(query)
-            await _charge(self.execution_context.context, document_points(query))
+            if not parse_within_limits.holds(query):  # a cached document costs no parsing: no second charge
+                await _charge(self.execution_context.context, document_points(query))
         yield
 
     def on_parse(self) -> Iterator[None]:
