@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     # Seconds a computed report is kept for the next equal ask (same report, arguments, scope and data
     # versions); 0 turns the report cache off, so every report is computed (benchmarks, debugging).
     report_cache_seconds: float = Field(default=60.0, ge=0, le=86_400)
+    # Reads go through the compiled read path (one SQL statement per root field that builds the JSON,
+    # rapport.compiler); off, every read runs through the resolvers (the reference the compiler is tested
+    # against). In development ``extensions.readPath`` says which path served each root field.
+    compiled_reads: bool = True
 
     @field_validator("database_url")
     @classmethod
