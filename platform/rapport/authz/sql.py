@@ -33,16 +33,21 @@ class _DepartmentIds:
         self.ids: dict[str, int] = {}
         self.codes: dict[int, str] = {}
         self.loaded_at: float | None = None
+        self.generation = 0  # moves whenever the map may have changed (compiled statements inline the ids)
 
     def forget(self) -> None:
         self.ids = {}
         self.codes = {}
         self.loaded_at = None
+        self.generation += 1
 
     async def _load(self, now: float) -> None:
         rows = await Department.all().values_list("code", "id")
         self.ids = {code: id_ for code, id_ in rows}
-        self.codes = {id_: code for code, id_ in rows}
+        codes = {id_: code for code, id_ in rows}
+        if codes != self.codes:
+            self.generation += 1
+        self.codes = codes
         self.loaded_at = now
 
     async def lookup(self, codes: Iterable[str]) -> list[int]:
@@ -72,6 +77,11 @@ def forget_departments() -> None:
 async def department_ids(codes: Iterable[str]) -> list[int]:
     """Ids of the departments with these codes (unknown codes are left out)."""
     return await _departments.lookup(codes)
+
+
+def departments_generation() -> int:
+    """A number that changes whenever the code <-> id map may have: part of every compiled statement's key."""
+    return _departments.generation
 
 
 async def department_codes_by_id() -> dict[int, str]:

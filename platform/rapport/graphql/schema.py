@@ -10,6 +10,7 @@ from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDe
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from rapport.graphql.compiled_reads import CompiledReads
 from rapport.graphql.cost import QueryCost
 from rapport.graphql.customers.mutations import CustomerMutation
 from rapport.graphql.customers.queries import CustomerQuery
@@ -115,6 +116,7 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
         RequireDeclaredRootFields,
         QueryCost,
         ReportRedactions,
+        CompiledReads,  # last: what it serves skips graphql-core's execution, after every check above
     ]
     return RapportSchema(
         query=parts.query,

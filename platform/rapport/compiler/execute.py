@@ -1,0 +1,91 @@
+"""Answer a read operation with one SQL statement per root field, or say it cannot (None: resolvers).
+
+    result = await run_compiled(execution_context)   # graphql ExecutionResult, or None
+
+The operation has been parsed, validated, authorized at the gate and charged to the rate limits before
+this runs (it is the last step of the schema's extensions); it only replaces graphql-core's execution.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import structlog
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType
+from graphql.execution.values import get_variable_values
+from tortoise import connections
+
+from rapport.compiler import NotCompiled
+from rapport.compiler.build import Build
+from rapport.compiler.dialect import dialect_for
+from rapport.compiler.roots import Scopes, compile_root
+from rapport.compiler.selection import collect
+from rapport.graphql.core.errors import ClientError
+
+log = structlog.get_logger("rapport.compiler")
+
+COMPILED = "compiled"
+RESOLVERS = "resolvers"
+
+
+def _operation(document: Any, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name is not None and o.name.value == name), None)
+
+
+async def run_compiled(execution_context: Any) -> ExecutionResult | None:
+    context = execution_context.context
+    settings = getattr(context, "settings", None)
+    if settings is None or not settings.compiled_reads or getattr(context, "actor", None) is None:
+        return None
+    document = execution_context.graphql_document
+    operation = _operation(document, execution_context.operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    schema = execution_context.schema
+    try:
+        return await _run(context, schema, document, operation, execution_context.variables or {})
+    except (NotCompiled, ClientError, GraphQLError) as reason:
+        log.debug("read served by the resolvers", reason=str(reason))
+        return None
+
+
+async def _run(context: Any, schema: Any, document: Any, operation: OperationDefinitionNode, raw_variables: dict[str, Any]) -> ExecutionResult:
+    graphql_schema = schema._schema
+    coerced = get_variable_values(graphql_schema, operation.variable_definitions or (), raw_variables)
+    if isinstance(coerced, list):
+        raise NotCompiled("variables the resolvers must refuse")
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+    root = graphql_schema.query_type
+    fields = collect(graphql_schema, root, [operation.selection_set], fragments, coerced)
+    plan = await context.plan()
+    from rapport.authz.sql import department_codes_by_id
+
+    codes = await department_codes_by_id()
+    connection = connections.get("default")
+    dialect = dialect_for(connection.capabilities.dialect)
+    scopes = Scopes(plan, codes, dialect.name, schema.config, schema.schema_converter.scalar_registry)
+    await scopes.prepare()
+    now = context.loaders.setdefault("now", datetime.now(UTC))
+    statements: list[tuple[str, str | None, list[Any], Any]] = []
+    for selected in fields:
+        if selected.name == "__typename":
+            statements.append((selected.key, None, ["Query"], None))
+            continue
+        build = Build(plan=plan, codes=codes, dialect=dialect, context=context, now=now, scopes=scopes)
+        sql, shaper = await compile_root(build, selected)
+        statements.append((selected.key, None if sql is None else dialect.finish(sql), build.params, shaper))
+    data: dict[str, Any] = {}
+    for key, sql, params, shaper in statements:
+        if sql is None:
+            data[key] = params[0] if params else None
+            continue
+        _, rows = await connection.execute_query(sql, params)
+        value = orjson.loads(rows[0][0]) if rows and rows[0][0] is not None else None
+        data[key] = shaper(value) if shaper is not None and value is not None else value
+    context.loaders["#readPath"] = {key: COMPILED for key, _, _, _ in statements}
+    return ExecutionResult(data=data)

@@ -1,0 +1,231 @@
+"""The root fields the compiler serves, and the readable-rows conditions every level uses.
+
+Each condition is the resolvers' own (``readable_customers``, ``ticket_scope``, ``interaction_scope``, the
+filters' ``*_q``), rendered to SQL once per (plan, departments, filter) and then reused: a warm request
+renders nothing. A root field it does not know raises ``NotCompiled``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+from strawberry.types.arguments import convert_arguments
+from tortoise.expressions import Q
+
+from rapport import models
+from rapport.authz.plan import PermissionPlan
+from rapport.authz.sql import departments_generation, row_filter
+from rapport.compiler import NotCompiled
+from rapport.compiler.build import Build, connection_sql, object_sql
+from rapport.compiler.dialect import PARAM, quote
+from rapport.compiler.selection import Field
+from rapport.compiler.where import condition, lookup, remember
+from rapport.graphql.core.annotations import Annotations
+from rapport.graphql.core.ids import parse_global_id
+from rapport.graphql.core.pagination import PageRequest, ordering_from
+from rapport.mapping.declarations import TYPES
+from rapport.mapping.kinds import TypeDeclaration
+from rapport.plugins import active
+
+_tokens = itertools.count(1)
+SCOPES = ("customer", "ticket", "interaction", "ticket_count")
+
+
+def plan_token(plan: PermissionPlan) -> int:
+    """A number naming this plan for as long as it lives (plans are rebuilt when the policy changes)."""
+    token = getattr(plan, "_compiler_token", None)
+    if token is None:
+        token = next(_tokens)
+        plan._compiler_token = token  # type: ignore[attr-defined]
+    return token
+
+
+def strawberry_arguments(selected: Field, config: Any, scalars: Any) -> dict[str, Any]:
+    """The field's arguments as its resolver receives them (strawberry input objects and enums)."""
+    definition = (selected.definition.extensions or {}).get("strawberry-definition")
+    if definition is None:
+        raise NotCompiled(f"{selected.name} has no strawberry definition")
+    return convert_arguments(selected.arguments, definition.arguments, scalar_registry=scalars, config=config)
+
+
+class Scopes:
+    """The viewer's readable rows as SQL, per request; renderings are cached across requests."""
+
+    def __init__(self, plan: PermissionPlan, codes: dict[int, str], dialect: str, config: Any, scalars: Any) -> None:
+        self.plan = plan
+        self.codes = codes
+        self.ids = {code: pk for pk, code in codes.items()}
+        self.dialect = dialect
+        self.config = config
+        self.scalars = scalars
+        self.token = plan_token(plan)
+        self.generation = departments_generation()
+        self.rendered: dict[str, tuple[str, tuple[Any, ...]] | None] = {}
+
+    def key(self, *parts: Any) -> tuple[Any, ...]:
+        return (self.token, self.generation, id(active().fields), self.dialect, *parts)
+
+    async def prepare(self) -> None:
+        """Render (or find) the four readable-rows conditions."""
+        from rapport.services.interactions import interaction_scope
+        from rapport.services.tickets import ticket_scope
+
+        for name in SCOPES:
+            key = self.key("scope", name)
+            found = lookup(key)
+            if found is not None:
+                self.rendered[name] = None if found[0] == "1=0" and found[1] == ("none",) else found
+                continue
+            if name == "customer":
+                scope = await row_filter(self.plan, "customer", "read")
+                q, model = (None if scope is None else scope & Q(deleted_at__isnull=True)), models.Customer
+            elif name == "ticket":
+                q, model = await ticket_scope(self.plan, "read"), models.Ticket
+            elif name == "interaction":
+                q, model = await interaction_scope(self.plan, "read"), models.Interaction
+            else:
+                q, model = await row_filter(self.plan, "ticket", "read", owner_field="assignee_id"), models.Ticket
+            if q is None:
+                remember(key, ("1=0", ("none",)))
+                self.rendered[name] = None
+            else:
+                self.rendered[name] = condition(model, q, key=key)
+
+    def scope(self, build: Build, name: str) -> str | None:
+        rendered = self.rendered[name]
+        return None if rendered is None else build.splice(*rendered)
+
+    def readable(self, build: Build, name: str) -> str | None:
+        return self.scope(build, name)
+
+    def counted(self, build: Build, target: str) -> str | None:
+        if target != "Ticket":
+            raise NotCompiled(f"count of {target}")
+        return self.scope(build, "ticket_count")
+
+    def personal_custom_fields(self, entity: str) -> list[Any]:
+        return list(active().fields.pii(entity))
+
+    def now(self, build: Build) -> datetime:
+        return build.context.loaders.setdefault("now", datetime.now(UTC))
+
+    # --- filters -----------------------------------------------------------------------------------------
+    def filtered(self, build: Build, name: str, model: Any, where: Any, make_q: Any) -> tuple[str, tuple[Any, ...]] | None:
+        """The readable rows of scope ``name`` that match ``where`` (None: no row)."""
+        scope = self.rendered[name]
+        if scope is None:
+            return None
+        if where is None:
+            return scope
+        text = repr(where)
+        cacheable = "breached=True" not in text and "breached=False" not in text
+        key = self.key("filter", model.__name__, text) if cacheable else None
+        found = lookup(key) if key is not None else None
+        if found is None:
+            annotations = Annotations(self.dialect)
+            found = condition(model, make_q(annotations), annotations, key=key)
+        return f"({scope[0]} AND {found[0]})", scope[1] + found[1]
+
+    def nested_connection(self, build: Build, target: TypeDeclaration, selected: Field, correlation: str) -> tuple[str, Any]:
+        args = strawberry_arguments(selected, self.config, self.scalars)
+        page = PageRequest(args.get("first"), args.get("after"))
+        if page.size_and_direction()[1]:
+            raise NotCompiled("nested lists page forward only")
+        where = args.get("where")
+        if target.name == "Interaction":
+            from rapport.graphql.interactions.filters import DEFAULT_ORDER, SORT_KEYS, interaction_q
+
+            ordering = ordering_from(args.get("order_by"), SORT_KEYS, DEFAULT_ORDER)
+            rows = self.filtered(build, "interaction", models.Interaction, where, lambda annotations: interaction_q(where))
+        elif target.name == "Ticket":
+            from rapport.graphql.tickets.filters import ticket_ordering, ticket_q
+
+            ordering = ticket_ordering(args.get("order_by"))
+            now = self.now(build)
+            rows = self.filtered(build, "ticket", models.Ticket, where,
+                                 lambda annotations: ticket_q(where, self.ids, annotations, now))
+        else:
+            raise NotCompiled(f"nested list of {target.name}")
+        if rows is None:
+            rows = ("1=0", ())
+        return connection_sql(build, target, selected, (f"{correlation} AND {rows[0]}", rows[1]), ordering, page)
+
+
+# --- root fields ----------------------------------------------------------------------------------------------
+
+ROOT_PERMISSIONS = {
+    "customer": ("customer", "read"), "customers": ("customer", "read"),
+    "ticket": ("ticket", "read"), "tickets": ("ticket", "read"),
+    "interactions": ("interaction", "read"),
+}
+
+
+async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
+    """The statement answering one root field and its post-pass (no statement: the answer is null without
+    asking the database)."""
+    permission = ROOT_PERMISSIONS.get(selected.name)
+    if permission is None:
+        raise NotCompiled(f"root field {selected.name}")
+    if not build.plan.allows(*permission):
+        raise NotCompiled("forbidden: the resolvers report it")
+    scopes: Scopes = build.scopes
+    args = strawberry_arguments(selected, scopes.config, scopes.scalars)
+    name = selected.name
+    if name in ("customer", "ticket"):
+        if name == "ticket" and (args.get("number") is not None or args.get("id") is None):
+            raise NotCompiled("ticket by number")
+        declaration = TYPES["Customer" if name == "customer" else "Ticket"]
+        pk = parse_global_id(args["id"], declaration.name)
+        scope_name = "customer" if name == "customer" else "ticket"
+        if pk is None or scopes.rendered[scope_name] is None:
+            return None, None
+        row, shaper = object_sql(build, declaration, selected.children, declaration.table)
+        table = quote(declaration.table)
+        where = scopes.scope(build, scope_name)
+        sql = f"SELECT {row} FROM {table} {table} WHERE {where} AND {table}.\"id\" = {build.param(pk)}"
+        return sql, shaper
+    page = PageRequest(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+    where = args.get("where")
+    if name == "customers":
+        from rapport.graphql.customers.filters import customer_ordering, customer_q
+
+        declaration = TYPES["Customer"]
+        ordering = await customer_ordering(args.get("order_by"), build.plan, scopes.dialect)
+        rows = await _customer_rows(scopes, build, where, customer_q)
+    elif name == "tickets":
+        from rapport.graphql.tickets.filters import ticket_ordering, ticket_q
+
+        declaration = TYPES["Ticket"]
+        ordering = ticket_ordering(args.get("order_by"))
+        now = scopes.now(build)
+        rows = scopes.filtered(build, "ticket", models.Ticket, where, lambda annotations: ticket_q(where, scopes.ids, annotations, now))
+    else:
+        from rapport.graphql.interactions.filters import DEFAULT_ORDER, SORT_KEYS, interaction_q
+
+        declaration = TYPES["Interaction"]
+        ordering = ordering_from(args.get("order_by"), SORT_KEYS, DEFAULT_ORDER)
+        rows = scopes.filtered(build, "interaction", models.Interaction, where, lambda annotations: interaction_q(where))
+    sql, shaper = connection_sql(build, declaration, selected, rows if rows is not None else ("1=0", ()), ordering, page)
+    return f"SELECT {sql}", shaper
+
+
+async def _customer_rows(scopes: Scopes, build: Build, where: Any, customer_q: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """Readable customers matching ``where``; ``customer_q`` is async (it asks which rows' personal fields
+    the viewer reads in full), so its rendering is looked up before it is built."""
+    scope = scopes.rendered["customer"]
+    if scope is None:
+        return None
+    if where is None:
+        return scope
+    key = scopes.key("filter", "Customer", repr(where))
+    found = lookup(key)
+    if found is None:
+        annotations = Annotations(scopes.dialect)
+        q = await customer_q(where, scopes.plan, scopes.ids, annotations)
+        found = condition(models.Customer, q, annotations, key=key)
+    return f"({scope[0]} AND {found[0]})", scope[1] + found[1]
+
+
+__all__ = ["PARAM", "Scopes", "compile_root"]
