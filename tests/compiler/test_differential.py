@@ -197,7 +197,6 @@ async def test_benchmark_reads_answer_alike_on_both_paths(world: DemoWorld, pers
     assert rows > 0
 
 
-@pytest.mark.xfail(reason="compiled read path not landed", strict=False)
 async def test_benchmark_reads_are_compiled(world: DemoWorld) -> None:
     for persona in ("admin", "manager"):
         for query, variables in await benchmark_requests(world, persona):
