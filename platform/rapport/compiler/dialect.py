@@ -63,6 +63,10 @@ class Dialect:
         (``FROM ... WHERE ...``) in ``order``; ``backward``: the rows come back in reverse order."""
         raise NotImplementedError
 
+    def rows(self, row: str, source: str, order: str, limit: int | None = None) -> str:
+        """Every row of ``source`` in ``order`` as a JSON array (``[]`` when none)."""
+        raise NotImplementedError
+
     def count(self, source: str) -> str:
         return f"(SELECT count(*) FROM {source})"
 

@@ -69,6 +69,7 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
     connection = connections.get("default")
     dialect = dialect_for(connection.capabilities.dialect)
     scopes = Scopes(plan, codes, dialect.name, schema.config, schema.schema_converter.scalar_registry)
+    scopes.graphql_schema, scopes.fragments, scopes.variables = graphql_schema, fragments, coerced
     await scopes.prepare()
     now = context.loaders.setdefault("now", datetime.now(UTC))
     statements: list[tuple[str, str | None, list[Any], Any]] = []

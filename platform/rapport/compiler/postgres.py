@@ -58,6 +58,11 @@ class Postgres(Dialect):
             f"FROM {source} ORDER BY {order} LIMIT {size + 1:d}) p)"
         )
 
+    def rows(self, row: str, source: str, order: str, limit: int | None = None) -> str:
+        cap = f" LIMIT {limit:d}" if limit is not None else ""
+        return (f"(SELECT coalesce(json_agg(p.j ORDER BY p.rn), '[]'::json) FROM (SELECT {row} AS j, "
+                f"row_number() OVER (ORDER BY {order}) AS rn FROM {source} ORDER BY {order}{cap}) p)")
+
     def finish(self, sql: str) -> str:
         parts = sql.split(PARAM)
         out = [parts[0]]

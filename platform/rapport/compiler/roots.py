@@ -20,7 +20,7 @@ from rapport.authz.sql import departments_generation, row_filter
 from rapport.compiler import NotCompiled
 from rapport.compiler.build import Build, connection_sql, object_sql
 from rapport.compiler.dialect import PARAM, quote
-from rapport.compiler.selection import Field
+from rapport.compiler.selection import Field, collect
 from rapport.compiler.where import condition, lookup, remember
 from rapport.graphql.core.annotations import Annotations
 from rapport.graphql.core.ids import parse_global_id
@@ -63,6 +63,9 @@ class Scopes:
         self.token = plan_token(plan)
         self.generation = departments_generation()
         self.rendered: dict[str, tuple[str, tuple[Any, ...]] | None] = {}
+        self.graphql_schema: Any = None  # set by the executor: node(id) collects its fields per concrete type
+        self.fragments: dict[str, Any] = {}
+        self.variables: dict[str, Any] = {}
 
     def key(self, *parts: Any) -> tuple[Any, ...]:
         return (self.token, self.generation, id(active().fields), self.dialect, *parts)
@@ -165,6 +168,8 @@ ROOT_PERMISSIONS = {
 async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
     """The statement answering one root field and its post-pass (no statement: the answer is null without
     asking the database)."""
+    if selected.name in ("node", "nodes", "departments", "agents"):
+        return await compile_public_root(build, selected)
     permission = ROOT_PERMISSIONS.get(selected.name)
     if permission is None:
         raise NotCompiled(f"root field {selected.name}")
@@ -229,3 +234,87 @@ async def _customer_rows(scopes: Scopes, build: Build, where: Any, customer_q: A
 
 
 __all__ = ["PARAM", "Scopes", "compile_root"]
+
+
+# --- objects by id, and the organisation -----------------------------------------------------------------------
+
+NODE_SCOPES = {"Customer": "customer", "Ticket": "ticket", "Interaction": "interaction", "Agent": None, "Department": None}
+
+
+def node_sql(build: Build, selected: Field, raw_id: Any) -> tuple[str, Any]:
+    """One object by global id (any node type), as the viewer may read it: SQL giving its JSON or NULL."""
+    from strawberry.relay import GlobalID
+
+    try:
+        gid = GlobalID.from_id(str(raw_id))
+    except Exception:  # noqa: BLE001 - a malformed id names nothing
+        return "NULL", None
+    if gid.type_name not in NODE_SCOPES:
+        return "NULL", None
+    pk = parse_global_id(gid, gid.type_name)
+    if pk is None:
+        return "NULL", None
+    declaration = TYPES[gid.type_name]
+    scope_name = NODE_SCOPES[gid.type_name]
+    if scope_name is not None and build.scopes.rendered[scope_name] is None:
+        return "NULL", None
+    runtime = build.scopes.graphql_schema.get_type(gid.type_name)
+    children = collect(build.scopes.graphql_schema, runtime, selected.subsets or [], build.scopes.fragments,
+                       build.scopes.variables)
+    row, shaper = object_sql(build, declaration, children, declaration.table)
+    table = quote(declaration.table)
+    conditions = [] if scope_name is None else [build.scopes.scope(build, scope_name)]
+    conditions.append(f"{table}.\"id\" = {build.param(pk)}")  # after the scope: parameters go in text order
+    return build.dialect.nested(f"(SELECT {row} FROM {table} {table} WHERE {' AND '.join(conditions)})"), shaper
+
+
+async def compile_public_root(build: Build, selected: Field) -> tuple[str | None, Any]:
+    """``node``, ``nodes``, ``departments`` and ``agents``: every signed-in viewer may ask them."""
+    from rapport.graphql.core.errors import ClientError
+    from rapport.graphql.core.filters import column_text
+    from rapport.graphql.core.ids import argument_id
+    from rapport.graphql.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+    scopes: Scopes = build.scopes
+    args = strawberry_arguments(selected, scopes.config, scopes.scalars)
+    dialect = build.dialect
+    if selected.name == "node":
+        sql, shaper = node_sql(build, selected, args["id"])
+        return f"SELECT {sql}", shaper
+    if selected.name == "nodes":
+        ids = list(args["ids"])
+        from rapport.graphql.node import MAX_NODES
+
+        if len(ids) > MAX_NODES:
+            raise ClientError(f"ids: at most {MAX_NODES}")
+        if not ids:
+            return f"SELECT {dialect.array([])}", None
+        parts = [node_sql(build, selected, raw) for raw in ids]
+        shapers = [shaper for _, shaper in parts]
+
+        def finish(values: list[Any]) -> list[Any]:
+            return [shaper(v) if shaper is not None and v is not None else v for v, shaper in zip(values, shapers, strict=True)]
+
+        return f"SELECT {dialect.array([sql for sql, _ in parts])}", finish
+    if selected.name == "departments":
+        declaration = TYPES["Department"]
+        row, shaper = object_sql(build, declaration, selected.children, declaration.table)
+        table = quote(declaration.table)
+        sql = dialect.rows(row, f"{table} {table}", f"{table}.\"id\" ASC")
+        return f"SELECT {sql}", (lambda rows: [shaper(r) for r in rows]) if shaper else None
+    if selected.name == "agents":
+        size = DEFAULT_PAGE_SIZE if args.get("first") is None else args["first"]
+        if not 0 <= size <= MAX_PAGE_SIZE:
+            raise ClientError(f"first must be between 0 and {MAX_PAGE_SIZE} (got {size})")
+        declaration = TYPES["Agent"]
+        row, shaper = object_sql(build, declaration, selected.children, declaration.table)
+        table = quote(declaration.table)
+        conditions = [f"{table}.\"active\" = {build.param(True)}"]
+        if args.get("department") is not None:
+            code = column_text(args["department"], "department", models.Department, "code")
+            conditions.append(f"{table}.\"department_id\" IN (SELECT d.\"id\" FROM \"departments\" d WHERE d.\"code\" = {build.param(code)})")
+        if args.get("after") is not None:
+            conditions.append(f"{table}.\"id\" > {build.param(argument_id(args['after'], 'Agent', 'after'))}")
+        sql = dialect.rows(row, f"{table} {table} WHERE {' AND '.join(conditions)}", f"{table}.\"id\" ASC", size)
+        return f"SELECT {sql}", (lambda rows: [shaper(r) for r in rows]) if shaper else None
+    raise NotCompiled(f"root field {selected.name}")

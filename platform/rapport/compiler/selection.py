@@ -33,6 +33,7 @@ class Field:
     is_list: bool
     arguments: dict[str, Any]
     children: list[Field]
+    subsets: list[SelectionSetNode] | None = None  # kept for an abstract type: collected per concrete type
 
 
 def named_type(type_: Any) -> tuple[Any, bool]:
@@ -104,9 +105,7 @@ def collect(
         arguments = get_argument_values(definition, nodes[0], variables)
         children: list[Field] = []
         subsets = [n.selection_set for n in nodes if n.selection_set is not None]
-        if subsets:
-            if not isinstance(type_, GraphQLObjectType):
-                raise NotCompiled(f"{runtime.name}.{name} is abstract")
+        if subsets and isinstance(type_, GraphQLObjectType):
             children = collect(schema, type_, subsets, fragments, variables)
-        fields.append(Field(key, name, definition, type_, is_list, arguments, children))
+        fields.append(Field(key, name, definition, type_, is_list, arguments, children, subsets))
     return fields

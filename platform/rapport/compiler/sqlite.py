@@ -49,6 +49,10 @@ class Sqlite(Dialect):
             rows = f"SELECT * FROM ({rows}) ORDER BY rn DESC"
         return f"(SELECT json_object({', '.join(pairs)}) FROM ({rows}) p)"
 
+    def rows(self, row: str, source: str, order: str, limit: int | None = None) -> str:
+        cap = f" LIMIT {limit:d}" if limit is not None else ""
+        return f"(SELECT json_group_array(json(p.j)) FROM (SELECT {row} AS j FROM {source} ORDER BY {order}{cap}) p)"
+
     def finish(self, sql: str) -> str:
         return sql.replace(PARAM, "?")
 
