@@ -43,7 +43,7 @@ def _statements(statements: list[str]) -> list[str]:
 async def test_one_statement_per_root_field_whatever_the_page_and_the_depth(db, http, settings, persona) -> None:
     await seed_demo()
     await seed_default_policy()
-    headers = bearer(await Agent.get(email=persona), settings)
+    headers = {**bearer(await Agent.get(email=persona), settings), "X-Rapport-Read-Path": "true"}
     for document, roots in ((FLAT, 1), (NESTED, 1), (TWO_ROOTS, 2)):
         await gql(http, document, headers, n=1)  # warm: the plan, the departments, the rendered scopes
         for size in (5, 50):

@@ -27,7 +27,7 @@ class TwoPaths:
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The compiled app's body and the resolver app's body for the same request (same HTTP status)."""
         payload = {"query": query, "variables": variables or {}}
-        compiled = await self.compiled.post("/graphql", json=payload, headers=headers)
+        compiled = await self.compiled.post("/graphql", json=payload, headers={**headers, "X-Rapport-Read-Path": "true"})
         resolvers = await self.resolvers.post("/graphql", json=payload, headers=headers)
         assert compiled.status_code == resolvers.status_code, (compiled.text, resolvers.text)
         return compiled.json(), resolvers.json()

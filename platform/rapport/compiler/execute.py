@@ -13,11 +13,13 @@ from typing import Any
 
 import orjson
 import structlog
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType
+from graphql import ExecutionResult, GraphQLError, GraphQLNonNull, OperationDefinitionNode, OperationType
 from graphql.execution.values import get_variable_values
 from tortoise import connections
 
 from rapport.compiler import NotCompiled
+from rapport.db_busy import MESSAGE, is_database_busy
+from rapport.graphql.service_unavailable import service_unavailable
 from rapport.compiler.build import Build
 from rapport.compiler.dialect import dialect_for
 from rapport.compiler.roots import Scopes, compile_root
@@ -26,6 +28,9 @@ from rapport.graphql.core.errors import ClientError
 
 log = structlog.get_logger("rapport.compiler")
 
+# What the databases say of a statement nested too deeply (SQLite's parser stack holds about 100 levels):
+# the resolvers answer such an operation instead.
+TOO_DEEP = ("parser stack overflow", "stack depth limit exceeded")
 COMPILED = "compiled"
 RESOLVERS = "resolvers"
 
@@ -51,6 +56,13 @@ async def run_compiled(execution_context: Any) -> ExecutionResult | None:
         return await _run(context, schema, document, operation, execution_context.variables or {})
     except (NotCompiled, ClientError, GraphQLError) as reason:
         log.debug("read served by the resolvers", reason=str(reason))
+        return None
+    except Exception:
+        # A fault of the compiler must not cost the reader the answer: production falls back to the
+        # resolvers (and logs it); development fails loudly so that tests see it.
+        if not settings.is_production:
+            raise
+        log.exception("compiled read failed; served by the resolvers", request_id=getattr(context, "request_id", None))
         return None
 
 
@@ -80,13 +92,29 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
         build = Build(plan=plan, codes=codes, dialect=dialect, context=context, now=now, scopes=scopes)
         sql, shaper = await compile_root(build, selected)
         statements.append((selected.key, None if sql is None else dialect.finish(sql), build.params, shaper))
-    data: dict[str, Any] = {}
+    data: dict[str, Any] | None = {}
+    errors: list[GraphQLError] = []
+    nullable = {f.key: f.definition is None or not isinstance(f.definition.type, GraphQLNonNull) for f in fields}
     for key, sql, params, shaper in statements:
         if sql is None:
             data[key] = params[0] if params else None
             continue
-        _, rows = await connection.execute_query(sql, params)
+        try:
+            _, rows = await connection.execute_query(sql, params)
+        except Exception as error:
+            if any(limit in str(error) for limit in TOO_DEEP):
+                raise NotCompiled("a statement nested deeper than the database parses") from error
+            if not is_database_busy(error):
+                raise
+            # As the resolvers answer it: SERVICE_UNAVAILABLE (503, Retry-After) on the field; a non-null
+            # field takes the whole answer with it.
+            errors.append(service_unavailable(GraphQLError(MESSAGE, path=[key], original_error=error), context))
+            if not nullable[key]:
+                data = None
+                break
+            data[key] = None
+            continue
         value = orjson.loads(rows[0][0]) if rows and rows[0][0] is not None else None
         data[key] = shaper(value) if shaper is not None and value is not None else value
     context.loaders["#readPath"] = {key: COMPILED for key, _, _, _ in statements}
-    return ExecutionResult(data=data)
+    return ExecutionResult(data=data, errors=errors or None)

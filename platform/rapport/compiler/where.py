@@ -64,8 +64,11 @@ def _render(model: Any, q: Q, annotations: Any) -> tuple[str, tuple[Any, ...]]:
     qs._choose_db_if_not_chosen()
     qs._make_query()
     sql, params = qs.query.get_parameterized_sql()
-    head, where, tail = sql.partition(" WHERE ")
+    # The main WHERE: after the table (an annotation in the select list may hold a WHERE of its own).
+    head, where, tail = sql.partition(f' FROM "{model._meta.db_table}" WHERE ')
     if not where:
+        if f' FROM "{model._meta.db_table}"' not in sql or " WHERE " in sql.partition(f' FROM "{model._meta.db_table}"')[2]:
+            raise NotCompiled("a condition the compiler cannot place")
         return "1=1", ()
     if " ORDER BY " in tail or " GROUP BY " in tail or " LIMIT " in tail:
         raise NotCompiled("a condition that is more than a WHERE clause")

@@ -1,5 +1,6 @@
 """Route reads to the compiled read path (rapport.compiler); what it does not serve runs through the
-resolvers. In development, ``extensions.readPath`` says which path served each root field."""
+resolvers. In development, a request with the header ``X-Rapport-Read-Path: true`` gets
+``extensions.readPath``: which path served each root field (``"compiled"`` or ``"resolvers"``)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class CompiledReads(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
         settings = getattr(context, "settings", None)
-        if settings is None or settings.is_production:
+        if settings is None or settings.is_production or not _asked(context):
             return {}
         served = getattr(context, "loaders", {}).get("#readPath")
         if served is None:
@@ -37,3 +38,12 @@ class CompiledReads(SchemaExtension):
                         if key is not None:
                             served[key.value] = RESOLVERS
         return {"readPath": served} if served else {}
+
+
+READ_PATH_HEADER = "x-rapport-read-path"
+
+
+def _asked(context: Any) -> bool:
+    request = getattr(context, "request", None)
+    headers = getattr(request, "headers", None)
+    return headers is not None and headers.get(READ_PATH_HEADER, "").lower() == "true"
