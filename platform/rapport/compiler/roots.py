@@ -8,6 +8,7 @@ renders nothing. A root field it does not know raises ``NotCompiled``.
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,12 +43,44 @@ def plan_token(plan: PermissionPlan) -> int:
     return token
 
 
+_ARGUMENT_NAMES: dict[int, tuple[tuple[str, str, Any], ...]] = {}
+_CONVERTED: OrderedDict[tuple[int, str], Any] = OrderedDict()
+CONVERTED_CACHE_SIZE = 2048
+
+
 def strawberry_arguments(selected: Field, config: Any, scalars: Any) -> dict[str, Any]:
-    """The field's arguments as its resolver receives them (strawberry input objects and enums)."""
+    """The field's arguments as its resolver receives them (strawberry input objects and enums).
+
+    Scalars pass as graphql-core coerced them; input objects and lists are converted by strawberry (its
+    lazy types make that costly) once per distinct value, then reused."""
     definition = (selected.definition.extensions or {}).get("strawberry-definition")
     if definition is None:
         raise NotCompiled(f"{selected.name} has no strawberry definition")
-    return convert_arguments(selected.arguments, definition.arguments, scalar_registry=scalars, config=config)
+    names = _ARGUMENT_NAMES.get(id(definition))
+    if names is None:
+        names = _ARGUMENT_NAMES[id(definition)] = tuple(
+            (config.name_converter.get_graphql_name(argument), argument.python_name, argument)
+            for argument in definition.arguments
+        )
+    out: dict[str, Any] = {}
+    for graphql_name, python_name, argument in names:
+        if graphql_name not in selected.arguments:
+            continue
+        value = selected.arguments[graphql_name]
+        if isinstance(value, (dict, list)):
+            key = (id(argument), repr(value))
+            converted = _CONVERTED.get(key)
+            if converted is None:
+                converted = convert_arguments({graphql_name: value}, [argument], scalar_registry=scalars, config=config)[python_name]
+                _CONVERTED[key] = converted
+                if len(_CONVERTED) > CONVERTED_CACHE_SIZE:
+                    _CONVERTED.popitem(last=False)
+            else:
+                _CONVERTED.move_to_end(key)
+            out[python_name] = converted
+        else:
+            out[python_name] = value
+    return out
 
 
 class Scopes:
