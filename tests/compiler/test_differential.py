@@ -91,8 +91,15 @@ def test_the_documented_queries_are_found() -> None:
     assert "LogInteraction" not in names and "TicketQueueLive" not in names  # mutations, subscriptions
 
 
+# The documented reads the compiled path serves (for every persona who may run them): the others read
+# reports, access rules, policy changes or deliveries, which the resolvers serve.
+COMPILED_DOCUMENTS = {"AgentPicker", "CustomerDetail", "CustomerPage", "Departments", "InteractionPage", "NodeById",
+                      "NodesByIds", "TicketDetail", "TicketPage", "Viewer"}
+
+
 async def test_documented_queries_answer_alike_on_both_paths(world: DemoWorld) -> None:
     answered = set()
+    served: dict[str, set[str]] = {}
     for path in QUERIES:
         query = path.read_text()
         variables = documented_variables(path.stem, world.samples)
@@ -100,10 +107,13 @@ async def test_documented_queries_answer_alike_on_both_paths(world: DemoWorld) -
             if "reports" in query:  # the report cache: the first answer says cached=false, later ones true
                 await world.paths.resolvers.post("/graphql", json={"query": query, "variables": variables},
                                                  headers=world.headers[persona])
-            body, _ = await same(world, persona, query, variables)
+            body, read_path = await same(world, persona, query, variables)
             if body.get("data") and not body.get("errors"):
                 answered.add(path.stem)
+                served.setdefault(path.stem, set()).update(read_path.values())
     assert answered == {path.stem for path in QUERIES}  # each one answers someone in full, variables included
+    compiled = {name for name, paths in served.items() if paths == {"compiled"}}
+    assert compiled >= COMPILED_DOCUMENTS, sorted(COMPILED_DOCUMENTS - compiled)
 
 
 CAN_READ = "{ customers(first: 5) { totalCount nodes { id email } } tickets(first: 1) { totalCount } }"
@@ -202,3 +212,28 @@ async def test_benchmark_reads_are_compiled(world: DemoWorld) -> None:
         for query, variables in await benchmark_requests(world, persona):
             body, read_path = await same(world, persona, query, variables)
             assert read_path == {key: "compiled" for key in body["data"]}, (persona, variables, read_path)
+
+
+# --- D: reads the generator does not reach ---------------------------------------------------------------
+
+ACTIVITIES = """query($id: ID!, $after: String) { ticket(id: $id) { number activities(first: 2, after: $after) {
+  id kind at note fromStatus toStatus minutesSpent actor { name } } } }"""
+QUESTIONS = """query($resource: String!) { viewer { roles mayRead: can(resource: $resource, action: "read")
+  mayExport: can(resource: "customer", action: "export", department: "sales") agent { name department { code } } } }"""
+CLASSES = "query($id: ID!) { customer(id: $id) { classification { segment tier tags classifiedAt reasons { rule target value } } } }"
+
+
+async def test_activities_questions_and_classes_answer_alike_on_both_paths(world: DemoWorld) -> None:
+    for persona in PERSONAS:
+        for ticket in world.samples.tickets[:3]:
+            body, _ = await same(world, persona, ACTIVITIES, {"id": ticket})
+            activities = ((body.get("data") or {}).get("ticket") or {}).get("activities") or []
+            if activities:  # the next page, from the first activity; then an id that names nothing
+                await same(world, persona, ACTIVITIES, {"id": ticket, "after": activities[0]["id"]})
+                await same(world, persona, ACTIVITIES, {"id": ticket, "after": world.samples.customers[0]})
+        for resource in ("customer.phone", "report.churnRate", "no.such.thing"):
+            await same(world, persona, QUESTIONS, {"resource": resource})
+        for customer in world.samples.customers[:3]:
+            await same(world, persona, CLASSES, {"id": customer})
+    body, read_path = await same(world, "admin", ACTIVITIES, {"id": world.samples.tickets[0]})
+    assert body["data"]["ticket"]["activities"] and read_path == {"ticket": "compiled"}

@@ -22,7 +22,7 @@ from rapport.compiler.selection import Field
 from rapport.graphql.core.pagination import Ordering, PageRequest, _decode, _encode
 from rapport.mapping.declarations import TYPES
 from rapport.mapping.kinds import (
-    Column, Computed, Count, CustomJson, Embedded, EnumColumn, NodeId, Personal, PersonalObject, ToMany, ToOne,
+    Classified, Records, Column, Computed, Count, CustomJson, Embedded, EnumColumn, NodeId, Personal, PersonalObject, ToMany, ToOne,
     TypeDeclaration,
 )
 
@@ -247,6 +247,20 @@ def object_sql(build: Build, declaration: TypeDeclaration, fields: list[Field], 
             pairs.append((key, dialect.nested(sub_sql) if dialect.name == "sqlite" else sub_sql))
             if sub_shaper is not None:
                 shape.children.append((key, sub_shaper))
+        elif isinstance(kind, Records):
+            sql, shaper = records_sql(build, TYPES[kind.target], selected, kind, table)
+            pairs.append((key, dialect.nested(sql)))
+            if shaper is not None:
+                shape.children.append((key, shaper))
+        elif isinstance(kind, Classified):
+            from rapport.compiler.classification import classification_shaper
+
+            raw = [("#c", dialect.json_column(column(table, kind.column), "{}")),
+                   ("segment", dialect.enum(column(table, "segment"), declaration.fields["segment"].enum)),
+                   ("tier", dialect.enum(column(table, "tier"), declaration.fields["tier"].enum)),
+                   ("tags", dialect.json_column(column(table, "tags"), "[]"))]
+            pairs.append((key, dialect.object(raw)))
+            shape.children.append((key, classification_shaper(selected)))
         elif isinstance(kind, Computed):
             from rapport.compiler.computed import computed_field
 
@@ -382,3 +396,27 @@ def connection_sql(
 
 def edge_child_type(edges: Field) -> str:
     return edges.type.name
+
+
+def records_sql(build: Build, declaration: TypeDeclaration, selected: Field, kind: Records, parent: str) -> tuple[str, Shaper | None]:
+    """A plain list (``Ticket.activities``): oldest first, ``first`` rows after the row ``after`` names."""
+    from rapport.graphql.core.ids import argument_id
+    from rapport.graphql.core.pagination import MAX_PAGE_SIZE
+
+    first = selected.arguments.get("first")
+    size, _ = PageRequest(first=MAX_PAGE_SIZE if first is None else first).size_and_direction()
+    after = selected.arguments.get("after")
+    row, shaper = object_sql(build, declaration, selected.children, declaration.table)
+    table = quote(declaration.table)
+    order = column(declaration.table, kind.order_column)
+    conditions = [f"{column(declaration.table, kind.parent_column)} = {column(parent, 'id')}"]
+    if after is not None:
+        pk = build.param(argument_id(after, declaration.name, f"{selected.name}.after"))
+        anchor = f"(SELECT a.{quote(kind.order_column)} FROM {table} a WHERE a.\"id\" = {pk})"
+        pk_again = build.param(build.params[-1])
+        anchor_again = f"(SELECT a.{quote(kind.order_column)} FROM {table} a WHERE a.\"id\" = {pk_again})"
+        pk_last = build.param(build.params[-1])
+        conditions.append(f"({order} > {anchor} OR ({order} = {anchor_again} AND {column(declaration.table, 'id')} > {pk_last}))")
+    sql = build.dialect.rows(row, f"{table} {table} WHERE {' AND '.join(conditions)}",
+                             f"{order} ASC, {column(declaration.table, 'id')} ASC", size)
+    return sql, (lambda rows: [shaper(r) for r in rows]) if shaper is not None else None

@@ -87,7 +87,7 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
     statements: list[tuple[str, str | None, list[Any], Any]] = []
     for selected in fields:
         if selected.name == "__typename":
-            statements.append((selected.key, None, ["Query"], None))
+            statements.append((selected.key, None, [], lambda _: "Query"))
             continue
         build = Build(plan=plan, codes=codes, dialect=dialect, context=context, now=now, scopes=scopes)
         sql, shaper = await compile_root(build, selected)
@@ -96,8 +96,8 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
     errors: list[GraphQLError] = []
     nullable = {f.key: f.definition is None or not isinstance(f.definition.type, GraphQLNonNull) for f in fields}
     for key, sql, params, shaper in statements:
-        if sql is None:
-            data[key] = params[0] if params else None
+        if sql is None:  # answered without the database (an id that names nothing, the viewer's roles)
+            data[key] = shaper(None) if shaper is not None else None
             continue
         try:
             _, rows = await connection.execute_query(sql, params)
@@ -115,6 +115,6 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
             data[key] = None
             continue
         value = orjson.loads(rows[0][0]) if rows and rows[0][0] is not None else None
-        data[key] = shaper(value) if shaper is not None and value is not None else value
+        data[key] = shaper(value) if shaper is not None else value
     context.loaders["#readPath"] = {key: COMPILED for key, _, _, _ in statements}
     return ExecutionResult(data=data, errors=errors or None)

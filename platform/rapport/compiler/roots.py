@@ -201,7 +201,7 @@ ROOT_PERMISSIONS = {
 async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
     """The statement answering one root field and its post-pass (no statement: the answer is null without
     asking the database)."""
-    if selected.name in ("node", "nodes", "departments", "agents"):
+    if selected.name in ("node", "nodes", "departments", "agents", "viewer"):
         return await compile_public_root(build, selected)
     permission = ROOT_PERMISSIONS.get(selected.name)
     if permission is None:
@@ -212,18 +212,26 @@ async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
     args = strawberry_arguments(selected, scopes.config, scopes.scalars)
     name = selected.name
     if name in ("customer", "ticket"):
-        if name == "ticket" and (args.get("number") is not None or args.get("id") is None):
-            raise NotCompiled("ticket by number")
         declaration = TYPES["Customer" if name == "customer" else "Ticket"]
-        pk = parse_global_id(args["id"], declaration.name)
         scope_name = "customer" if name == "customer" else "ticket"
-        if pk is None or scopes.rendered[scope_name] is None:
+        number = args.get("number") if name == "ticket" else None
+        if name == "ticket" and number is None and args.get("id") is None:
+            raise NotCompiled("ticket: give id or number (the resolvers say so)")
+        pk = parse_global_id(args["id"], declaration.name) if args.get("id") is not None else None
+        if (args.get("id") is not None and pk is None) or scopes.rendered[scope_name] is None:
             return None, None
+        if number is not None:
+            from rapport.graphql.core.filters import column_text
+
+            number = column_text(number.strip().upper(), "number", models.Ticket, "number")
         row, shaper = object_sql(build, declaration, selected.children, declaration.table)
         table = quote(declaration.table)
-        where = scopes.scope(build, scope_name)
-        sql = f"SELECT {row} FROM {table} {table} WHERE {where} AND {table}.\"id\" = {build.param(pk)}"
-        return sql, shaper
+        conditions = [scopes.scope(build, scope_name)]
+        if pk is not None:
+            conditions.append(f"{table}.\"id\" = {build.param(pk)}")
+        if number is not None:
+            conditions.append(f"{table}.\"number\" = {build.param(number)}")
+        return f"SELECT {row} FROM {table} {table} WHERE {' AND '.join(conditions)}", shaper
     page = PageRequest(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
     where = args.get("where")
     if name == "customers":
@@ -329,6 +337,8 @@ async def compile_public_root(build: Build, selected: Field) -> tuple[str | None
             return [shaper(v) if shaper is not None and v is not None else v for v, shaper in zip(values, shapers, strict=True)]
 
         return f"SELECT {dialect.array([sql for sql, _ in parts])}", finish
+    if selected.name == "viewer":
+        return viewer_sql(build, selected, _answers(build, selected))
     if selected.name == "departments":
         declaration = TYPES["Department"]
         row, shaper = object_sql(build, declaration, selected.children, declaration.table)
@@ -351,3 +361,54 @@ async def compile_public_root(build: Build, selected: Field) -> tuple[str | None
         sql = dialect.rows(row, f"{table} {table} WHERE {' AND '.join(conditions)}", f"{table}.\"id\" ASC", size)
         return f"SELECT {sql}", (lambda rows: [shaper(r) for r in rows]) if shaper else None
     raise NotCompiled(f"root field {selected.name}")
+
+
+def _answers(build: Build, selected: Field) -> dict[str, bool]:
+    """``Viewer.can`` questions, answered by the request's plan (a bad name: the resolvers say what is wrong)."""
+    from rapport.graphql.core.errors import ClientError
+    from rapport.graphql.policies.inputs import action_problem, present, resource_problem
+
+    answers = {}
+    plan = build.plan
+    for child in selected.children:
+        if child.name != "can":
+            continue
+        resource, action = child.arguments["resource"], child.arguments["action"]
+        if present(resource_problem(resource, plan.compiled.policy.group_names()), action_problem(action)):
+            raise ClientError("a question the resolvers answer with an error")
+        answers[child.key] = plan.allows(resource, action, child.arguments.get("department"))
+    return answers
+
+
+def viewer_sql(build: Build, selected: Field, answers: dict[str, bool]) -> tuple[str | None, Any]:
+    """The caller: its roles (known in the process), its answers to ``can`` and its agent (read with the
+    statement, when asked)."""
+    actor = build.context.actor
+    roles = list(actor.roles)
+    agent_field = None
+    for child in selected.children:
+        if child.name == "agent":
+            agent_field = child
+        elif child.name not in ("roles", "__typename", "can"):
+            raise NotCompiled(f"Viewer.{child.name}")
+
+    def complete(agent: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for child in selected.children:
+            if child.name == "roles":
+                out[child.key] = list(roles)
+            elif child.name == "__typename":
+                out[child.key] = "Viewer"
+            elif child.name == "can":
+                out[child.key] = answers[child.key]
+            else:
+                out[child.key] = agent
+        return out
+
+    if agent_field is None or actor.agent_id is None:
+        return None, lambda _: complete(None)
+    declaration = TYPES["Agent"]
+    row, shaper = object_sql(build, declaration, agent_field.children, declaration.table)
+    table = quote(declaration.table)
+    sql = f"SELECT {row} FROM {table} {table} WHERE {table}.\"id\" = {build.param(int(actor.agent_id))}"
+    return sql, lambda agent: complete(shaper(agent) if shaper is not None and agent is not None else agent)

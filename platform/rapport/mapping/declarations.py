@@ -10,7 +10,7 @@ from __future__ import annotations
 from rapport import models
 from rapport.authz.masking import mask_email, mask_phone
 from rapport.mapping.kinds import (
-    Column, Computed, Count, CustomJson, Embedded, EnumColumn, NodeId, Personal, PersonalObject, ToMany, ToOne,
+    Classified, Column, Computed, Records, Count, CustomJson, Embedded, EnumColumn, NodeId, Personal, PersonalObject, ToMany, ToOne,
     TypeDeclaration,
 )
 
@@ -44,6 +44,7 @@ CUSTOMER = TypeDeclaration(
             frozenset({"city", "country"}),
         ),
         "custom": CustomJson("customer"),
+        "classification": Classified(),
         "owner": ToOne("Agent", "owner_id"),
         "department": ToOne("Department", "department_id"),
         "openTicketCount": Count("Ticket", "customer_id", "status", OPEN_STATUSES),
@@ -97,6 +98,23 @@ TICKET = TypeDeclaration(
         "assignee": ToOne("Agent", "assignee_id"),
         "sla": Embedded("TicketSla"),
         "interactions": ToMany("Interaction", "ticket_id"),
+        "activities": Records("TicketActivity", "ticket_id", "at"),
+    },
+)
+
+TICKET_ACTIVITY = TypeDeclaration(
+    name="TicketActivity",
+    table="ticket_activities",
+    model=models.TicketActivity,
+    fields={
+        "id": NodeId("TicketActivity"),
+        "kind": EnumColumn("kind", models.TicketActivityKind),
+        "at": Column("at", "datetime"),
+        "note": Column("note"),
+        "fromStatus": EnumColumn("from_status", models.TicketStatus),
+        "toStatus": EnumColumn("to_status", models.TicketStatus),
+        "minutesSpent": Column("minutes_spent", "int"),
+        "actor": ToOne("Agent", "actor_id"),
     },
 )
 
@@ -151,5 +169,5 @@ DEPARTMENT = TypeDeclaration(
 )
 
 TYPES: dict[str, TypeDeclaration] = {
-    declaration.name: declaration for declaration in (CUSTOMER, INTERACTION, TICKET, TICKET_SLA, AGENT, DEPARTMENT)
+    declaration.name: declaration for declaration in (CUSTOMER, INTERACTION, TICKET, TICKET_SLA, TICKET_ACTIVITY, AGENT, DEPARTMENT)
 }

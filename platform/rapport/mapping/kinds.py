@@ -110,7 +110,26 @@ class Embedded:
     type_name: str
 
 
-FieldKind = Column | EnumColumn | NodeId | Personal | PersonalObject | CustomJson | ToOne | ToMany | Count | Computed | Embedded
+@dataclass(frozen=True)
+class Records:
+    """A plain list of the target's rows whose ``parent_column`` is this row's id, oldest first by
+    ``order_column`` then id; ``first`` (default and at most 100) and ``after`` (the global id of the
+    last row already read)."""
+
+    target: str
+    parent_column: str
+    order_column: str
+
+
+@dataclass(frozen=True)
+class Classified:
+    """The standardized classes with their reasons: the class columns plus the ``classification`` JSON
+    (``classifiedAt`` and ``reasons``), put together by the post-pass."""
+
+    column: str = "classification"
+
+
+FieldKind = Records | Classified | Column | EnumColumn | NodeId | Personal | PersonalObject | CustomJson | ToOne | ToMany | Count | Computed | Embedded
 
 
 @dataclass(frozen=True)
