@@ -26,7 +26,18 @@ from rapport.mapping.kinds import (
     TypeDeclaration,
 )
 
-Shaper = Callable[[Any], Any]
+Shaper = Callable[[Any, "Run"], Any]
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one request's post-pass needs: its context (redactions are counted on it), its "now" (the SLA
+    fields) and the department codes. Compiled statements and their post-passes are shared by requests;
+    a Run is not."""
+
+    context: Any
+    now: datetime
+    codes: dict[int, str]
 
 
 @dataclass
@@ -41,14 +52,22 @@ class Build:
     now: datetime
     scopes: Any  # rapport.compiler.roots.Scopes: conditions of readable rows, filters
     params: list[Any] = field(default_factory=list)
+    sources: list[Any] = field(default_factory=list)  # per parameter: None (a constant) or its Source
+    cacheable: bool = True  # False: the statement depends on this request alone (the moment, a bad id)
 
-    def param(self, value: Any) -> str:
+    def param(self, value: Any, source: Any = None) -> str:
         self.params.append(value)
+        self.sources.append(source)
         return PARAM
 
-    def splice(self, sql: str, params: tuple[Any, ...] | list[Any]) -> str:
+    def splice(self, sql: str, params: tuple[Any, ...] | list[Any], sources: list[Any] | None = None) -> str:
         self.params.extend(params)
+        self.sources.extend(sources if sources is not None else [None] * len(params))
         return sql
+
+    def kept_params(self) -> list[Any]:
+        """The parameters as the statement cache keeps them: constants, and Sources for symbolic values."""
+        return [value if source is None else source for value, source in zip(self.params, self.sources, strict=True)]
 
 
 def column(table: str, name: str) -> str:
@@ -73,8 +92,8 @@ class ObjectShape:
         return not (self.ids or self.personal or self.custom or self.children or self.computed)
 
 
-def _redact(build: Build, coordinate: str, mode: str) -> None:
-    build.context.redact(coordinate, "masked" if mode == "m" else "hidden")
+def _redact(run: Run, coordinate: str, mode: str) -> None:
+    run.context.redact(coordinate, "masked" if mode == "m" else "hidden")
 
 
 def make_shaper(shape: ObjectShape, build: Build) -> Shaper | None:
@@ -82,7 +101,7 @@ def make_shaper(shape: ObjectShape, build: Build) -> Shaper | None:
         return None
     from rapport.graphql.core.ids import to_global_id
 
-    def finish(row: Any) -> Any:
+    def finish(row: Any, run: Run) -> Any:
         if row is None:
             return None
         modes = row.pop("#m", "") if shape.has_modes else ""
@@ -94,7 +113,7 @@ def make_shaper(shape: ObjectShape, build: Build) -> Shaper | None:
             mode = modes[index] if isinstance(index, int) else index
             if mode == "f":
                 continue
-            _redact(build, coordinate, mode)
+            _redact(run, coordinate, mode)
             if masker is None:  # masked in SQL already (the address)
                 continue
             value = row.get(key)
@@ -107,7 +126,7 @@ def make_shaper(shape: ObjectShape, build: Build) -> Shaper | None:
                 mode = modes[index] if isinstance(index, int) else index
                 if mode == "f":
                     continue
-                _redact(build, coordinate, mode)
+                _redact(run, coordinate, mode)
                 value = values.get(name)
                 if mode == "m" and isinstance(value, str):
                     from rapport.custom_fields.graphql import mask_text
@@ -116,14 +135,14 @@ def make_shaper(shape: ObjectShape, build: Build) -> Shaper | None:
                 else:
                     values.pop(name, None)
         for compute in shape.computed:
-            compute(row, build)
+            compute(row, run)
         if shape.computed:
             row.pop("#s", None)
             row.pop("#state", None)
         for key, child in shape.children:
             value = row.get(key)
             if value is not None:
-                row[key] = child(value)
+                row[key] = child(value, run)
         return row
 
     return finish
@@ -284,7 +303,7 @@ def object_sql(build: Build, declaration: TypeDeclaration, fields: list[Field], 
 
 def connection_sql(
     build: Build, declaration: TypeDeclaration, selected: Field, condition: tuple[str, tuple[Any, ...]],
-    ordering: Ordering, page: PageRequest,
+    ordering: Ordering, page: PageRequest, cursor_variable: str | None = None,
 ) -> tuple[str, Shaper]:
     """A connection over the rows of ``declaration``'s table matching ``condition`` (SQL text with PARAM
     markers, and its parameters), paged by ``ordering`` and ``page``, shaped as ``selected`` asks."""
@@ -315,9 +334,20 @@ def connection_sql(
             raise NotCompiled(f"connection field {child.name}")
     cursor = page.before if backward else page.after
     cursor_sql, cursor_params = ("1=1", [])
+    cursor_sources: list[Any] | None = None
     if cursor is not None:
         values = _decode(cursor, ordering, keys)
         cursor_sql, cursor_params = after_sql(keys, values, backward, table, dialect, declaration.model)
+        if cursor_variable is not None and not any(key.nullable for key, _ in keys):
+            from rapport.compiler.statement_cache import Source
+
+            def recipe(variables: dict[str, Any]) -> list[Any]:
+                decoded = _decode(variables[cursor_variable], ordering, keys)
+                return after_sql(keys, decoded, backward, table, dialect, declaration.model)[1]
+
+            cursor_sources = [Source(recipe, i) for i in range(len(cursor_params))]
+        elif cursor_variable is not None:
+            build.cacheable = False  # a NULL sort key changes the predicate's text
     pairs: list[tuple[str, str]] = []
     node_shaper: Shaper | None = None
     edge_shaper: Shaper | None = None
@@ -334,7 +364,7 @@ def connection_sql(
         else:
             row = "1"
         source = (f"{quote(table)} {quote(table)} WHERE {build.splice(condition_sql, condition_params)} "
-                  f"AND {build.splice(cursor_sql, cursor_params)}")
+                  f"AND {build.splice(cursor_sql, cursor_params, cursor_sources)}")
         order = order_sql(keys, table, backward)
         keys_sql = key_values(keys, table, dialect) if wants_cursors else None
         pairs.append(("p", dialect.nested(dialect.page(row, keys_sql, source, order, size, backward))))
@@ -345,7 +375,7 @@ def connection_sql(
     sql = dialect.object(pairs)
     signature = ordering.signature
 
-    def finish(raw: dict[str, Any]) -> dict[str, Any]:
+    def finish(raw: dict[str, Any], run: Run) -> dict[str, Any]:
         got = raw.get("p") or {"n": [], "m": False, "k": []}
         rows = got["n"]
         more = bool(got["m"])
@@ -357,7 +387,7 @@ def connection_sql(
                 out[child.key] = selected.type.name
             elif name == "nodes":
                 source_rows = [r["n"] for r in rows] if wrapped else rows
-                out[child.key] = [node_shaper(r) for r in source_rows] if node_shaper else source_rows
+                out[child.key] = [node_shaper(r, run) for r in source_rows] if node_shaper else source_rows
             elif name == "edges":
                 source_rows = [r["e"] for r in rows] if wrapped else rows
                 listed = []
@@ -367,7 +397,7 @@ def connection_sql(
                         if edge_child.name == "cursor":
                             edge[edge_child.key] = cursors[i]
                         elif edge_child.name == "node":
-                            edge[edge_child.key] = edge_shaper(r) if edge_shaper else r
+                            edge[edge_child.key] = edge_shaper(r, run) if edge_shaper else r
                         elif edge_child.name == "__typename":
                             edge[edge_child.key] = edge_child_type(child)
                     listed.append(edge)
@@ -419,4 +449,4 @@ def records_sql(build: Build, declaration: TypeDeclaration, selected: Field, kin
         conditions.append(f"({order} > {anchor} OR ({order} = {anchor_again} AND {column(declaration.table, 'id')} > {pk_last}))")
     sql = build.dialect.rows(row, f"{table} {table} WHERE {' AND '.join(conditions)}",
                              f"{order} ASC, {column(declaration.table, 'id')} ASC", size)
-    return sql, (lambda rows: [shaper(r) for r in rows]) if shaper is not None else None
+    return sql, (lambda rows, run: [shaper(r, run) for r in rows]) if shaper is not None else None

@@ -24,12 +24,12 @@ def _reason(reason: dict[str, Any], children: list[Field]) -> dict[str, Any]:
     return out
 
 
-def classification_shaper(selected: Field) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def classification_shaper(selected: Field) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     for child in selected.children:
         if child.name not in ("segment", "tier", "tags", "classifiedAt", "reasons", "__typename"):
             raise NotCompiled(f"Classification.{child.name}")
 
-    def shape(raw: dict[str, Any]) -> dict[str, Any]:
+    def shape(raw: dict[str, Any], run: Any) -> dict[str, Any]:
         data = raw.get("#c") or {}
         out: dict[str, Any] = {}
         for child in selected.children:

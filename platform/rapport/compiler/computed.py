@@ -28,18 +28,18 @@ def _ticket(raw: list[Any]) -> SimpleNamespace:
     return SimpleNamespace(**values)
 
 
-def _state(row: dict[str, Any], build: Any) -> tuple[Any, Any]:
+def _state(row: dict[str, Any], run: Any) -> tuple[Any, Any]:
     found = row.get(_STATE)
     if found is None:
         ticket = _ticket(row["#s"])
-        calendar = calendar_named(ticket.sla_policy, build.codes.get(ticket.department_id, ""))
-        found = row[_STATE] = (sla_state(ticket, build.now, calendar), calendar)
+        calendar = calendar_named(ticket.sla_policy, run.codes.get(ticket.department_id, ""))
+        found = row[_STATE] = (sla_state(ticket, run.now, calendar), calendar)
     return found
 
 
 def computed_field(name: str, key: str) -> Callable[[dict[str, Any], Any], None]:
-    def fill(row: dict[str, Any], build: Any) -> None:
-        state, calendar = _state(row, build)
+    def fill(row: dict[str, Any], run: Any) -> None:
+        state, calendar = _state(row, run)
         if name == "firstResponseBreached":
             row[key] = state.first_response_breached
         elif name == "resolutionBreached":

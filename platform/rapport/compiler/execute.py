@@ -20,9 +20,11 @@ from tortoise import connections
 from rapport.compiler import NotCompiled
 from rapport.db_busy import MESSAGE, is_database_busy
 from rapport.graphql.service_unavailable import service_unavailable
-from rapport.compiler.build import Build
+from rapport.compiler.build import Build, Run
 from rapport.compiler.dialect import dialect_for
-from rapport.compiler.roots import Scopes, compile_root
+from rapport.compiler.roots import Scopes, compile_root, plan_token
+from rapport.compiler.statement_cache import Compiled, RecipeFailed, bind, cache_key, lookup, store, symbolic_variables
+from rapport.plugins import active
 from rapport.compiler.selection import collect
 from rapport.graphql.core.errors import ClientError
 
@@ -53,7 +55,8 @@ async def run_compiled(execution_context: Any) -> ExecutionResult | None:
         return None
     schema = execution_context.schema
     try:
-        return await _run(context, schema, document, operation, execution_context.variables or {})
+        return await _run(context, schema, document, operation, execution_context.variables or {},
+                          execution_context.query or "")
     except (NotCompiled, ClientError, GraphQLError) as reason:
         log.debug("read served by the resolvers", reason=str(reason))
         return None
@@ -66,38 +69,39 @@ async def run_compiled(execution_context: Any) -> ExecutionResult | None:
         return None
 
 
-async def _run(context: Any, schema: Any, document: Any, operation: OperationDefinitionNode, raw_variables: dict[str, Any]) -> ExecutionResult:
-    graphql_schema = schema._schema
-    coerced = get_variable_values(graphql_schema, operation.variable_definitions or (), raw_variables)
-    if isinstance(coerced, list):
-        raise NotCompiled("variables the resolvers must refuse")
-    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
-    root = graphql_schema.query_type
-    fields = collect(graphql_schema, root, [operation.selection_set], fragments, coerced)
+async def _run(context: Any, schema: Any, document: Any, operation: OperationDefinitionNode, raw_variables: dict[str, Any],
+               query: str) -> ExecutionResult:
     plan = await context.plan()
-    from rapport.authz.sql import department_codes_by_id
+    from rapport.authz.sql import department_codes_by_id, departments_generation
 
     codes = await department_codes_by_id()
     connection = connections.get("default")
     dialect = dialect_for(connection.capabilities.dialect)
-    scopes = Scopes(plan, codes, dialect.name, schema.config, schema.schema_converter.scalar_registry)
-    scopes.graphql_schema, scopes.fragments, scopes.variables = graphql_schema, fragments, coerced
-    await scopes.prepare()
     now = context.loaders.setdefault("now", datetime.now(UTC))
-    statements: list[tuple[str, str | None, list[Any], Any]] = []
-    for selected in fields:
-        if selected.name == "__typename":
-            statements.append((selected.key, None, [], lambda _: "Query"))
-            continue
-        build = Build(plan=plan, codes=codes, dialect=dialect, context=context, now=now, scopes=scopes)
-        sql, shaper = await compile_root(build, selected)
-        statements.append((selected.key, None if sql is None else dialect.finish(sql), build.params, shaper))
+    symbolic = symbolic_variables(document, operation)
+    operation_name = operation.name.value if operation.name else None
+    key = cache_key((query, operation_name, plan_token(plan), departments_generation(), id(active().fields), dialect.name),
+                    raw_variables, symbolic)
+    compiled = lookup(key) if key is not None else None
+    statements: list[tuple[str, str | None, list[Any], Any]] | None = None
+    if compiled is not None:
+        try:
+            statements = [(k, sql, bind(params, raw_variables), shaper) for k, sql, params, shaper in compiled.statements]
+        except (RecipeFailed, ClientError, KeyError):
+            compiled = None
+    if compiled is None:
+        compiled, statements, cacheable = await _compile(context, schema, document, operation, raw_variables, plan, codes,
+                                                         dialect, now, symbolic)
+        if cacheable and key is not None:
+            store(key, compiled)
+    assert statements is not None
+    nullable = compiled.nullable
+    run = Run(context=context, now=now, codes=codes)
     data: dict[str, Any] | None = {}
     errors: list[GraphQLError] = []
-    nullable = {f.key: f.definition is None or not isinstance(f.definition.type, GraphQLNonNull) for f in fields}
     for key, sql, params, shaper in statements:
         if sql is None:  # answered without the database (an id that names nothing, the viewer's roles)
-            data[key] = shaper(None) if shaper is not None else None
+            data[key] = shaper(None, run) if shaper is not None else None
             continue
         try:
             _, rows = await connection.execute_query(sql, params)
@@ -115,6 +119,41 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
             data[key] = None
             continue
         value = orjson.loads(rows[0][0]) if rows and rows[0][0] is not None else None
-        data[key] = shaper(value) if shaper is not None else value
-    context.loaders["#readPath"] = {key: COMPILED for key, _, _, _ in statements}
+        data[key] = shaper(value, run) if shaper is not None else value
+    context.loaders["#readPath"] = {k: COMPILED for k, _, _, _ in statements}
     return ExecutionResult(data=data, errors=errors or None)
+
+
+async def _compile(
+    context: Any, schema: Any, document: Any, operation: OperationDefinitionNode, raw_variables: dict[str, Any],
+    plan: Any, codes: dict[int, str], dialect: Any, now: datetime, symbolic: frozenset[str],
+) -> tuple[Compiled, list[tuple[str, str | None, list[Any], Any]], bool]:
+    """Compile every root field: the statements to keep (symbolic parameters as Sources), the statements
+    to run now (their values), and whether they may be kept."""
+    graphql_schema = schema._schema
+    coerced = get_variable_values(graphql_schema, operation.variable_definitions or (), raw_variables)
+    if isinstance(coerced, list):
+        raise NotCompiled("variables the resolvers must refuse")
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+    fields = collect(graphql_schema, graphql_schema.query_type, [operation.selection_set], fragments, coerced)
+    scopes = Scopes(plan, codes, dialect.name, schema.config, schema.schema_converter.scalar_registry)
+    scopes.graphql_schema, scopes.fragments, scopes.variables = graphql_schema, fragments, coerced
+    scopes.symbolic = symbolic
+    await scopes.prepare()
+    kept: list[tuple[str, str | None, list[Any], Any]] = []
+    running: list[tuple[str, str | None, list[Any], Any]] = []
+    cacheable = True
+    for selected in fields:
+        if selected.name == "__typename":
+            entry = (selected.key, None, [], lambda _, run: "Query")
+            kept.append(entry)
+            running.append(entry)
+            continue
+        build = Build(plan=plan, codes=codes, dialect=dialect, context=context, now=now, scopes=scopes)
+        sql, shaper = await compile_root(build, selected)
+        text = None if sql is None else dialect.finish(sql)
+        kept.append((selected.key, text, build.kept_params(), shaper))
+        running.append((selected.key, text, build.params, shaper))
+        cacheable = cacheable and build.cacheable
+    nullable = {f.key: f.definition is None or not isinstance(f.definition.type, GraphQLNonNull) for f in fields}
+    return Compiled(kept, nullable), running, cacheable

@@ -96,6 +96,7 @@ class Scopes:
         self.token = plan_token(plan)
         self.generation = departments_generation()
         self.rendered: dict[str, tuple[str, tuple[Any, ...]] | None] = {}
+        self.symbolic: frozenset[str] = frozenset()  # variables bound per request (statement_cache)
         self.graphql_schema: Any = None  # set by the executor: node(id) collects its fields per concrete type
         self.fragments: dict[str, Any] = {}
         self.variables: dict[str, Any] = {}
@@ -157,6 +158,8 @@ class Scopes:
             return scope
         text = repr(where)
         cacheable = "breached=True" not in text and "breached=False" not in text
+        if not cacheable:
+            build.cacheable = False  # the condition holds this moment
         key = self.key("filter", model.__name__, text) if cacheable else None
         found = lookup(key) if key is not None else None
         if found is None:
@@ -219,6 +222,7 @@ async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
             raise NotCompiled("ticket: give id or number (the resolvers say so)")
         pk = parse_global_id(args["id"], declaration.name) if args.get("id") is not None else None
         if (args.get("id") is not None and pk is None) or scopes.rendered[scope_name] is None:
+            build.cacheable = False
             return None, None
         if number is not None:
             from rapport.graphql.core.filters import column_text
@@ -228,7 +232,7 @@ async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
         table = quote(declaration.table)
         conditions = [scopes.scope(build, scope_name)]
         if pk is not None:
-            conditions.append(f"{table}.\"id\" = {build.param(pk)}")
+            conditions.append(f"{table}.\"id\" = {build.param(pk, _id_source(scopes, selected, declaration.name))}")
         if number is not None:
             conditions.append(f"{table}.\"number\" = {build.param(number)}")
         return f"SELECT {row} FROM {table} {table} WHERE {' AND '.join(conditions)}", shaper
@@ -253,7 +257,11 @@ async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
         declaration = TYPES["Interaction"]
         ordering = ordering_from(args.get("order_by"), SORT_KEYS, DEFAULT_ORDER)
         rows = scopes.filtered(build, "interaction", models.Interaction, where, lambda annotations: interaction_q(where))
-    sql, shaper = connection_sql(build, declaration, selected, rows if rows is not None else ("1=0", ()), ordering, page)
+    given = selected.variable_arguments or {}
+    cursor_argument = "before" if page.size_and_direction()[1] else "after"
+    cursor_variable = given.get(cursor_argument)
+    sql, shaper = connection_sql(build, declaration, selected, rows if rows is not None else ("1=0", ()), ordering, page,
+                                 cursor_variable if cursor_variable in scopes.symbolic else None)
     return f"SELECT {sql}", shaper
 
 
@@ -333,8 +341,8 @@ async def compile_public_root(build: Build, selected: Field) -> tuple[str | None
         parts = [node_sql(build, selected, raw) for raw in ids]
         shapers = [shaper for _, shaper in parts]
 
-        def finish(values: list[Any]) -> list[Any]:
-            return [shaper(v) if shaper is not None and v is not None else v for v, shaper in zip(values, shapers, strict=True)]
+        def finish(values: list[Any], run: Any) -> list[Any]:
+            return [shaper(v, run) if shaper is not None and v is not None else v for v, shaper in zip(values, shapers, strict=True)]
 
         return f"SELECT {dialect.array([sql for sql, _ in parts])}", finish
     if selected.name == "viewer":
@@ -344,7 +352,7 @@ async def compile_public_root(build: Build, selected: Field) -> tuple[str | None
         row, shaper = object_sql(build, declaration, selected.children, declaration.table)
         table = quote(declaration.table)
         sql = dialect.rows(row, f"{table} {table}", f"{table}.\"id\" ASC")
-        return f"SELECT {sql}", (lambda rows: [shaper(r) for r in rows]) if shaper else None
+        return f"SELECT {sql}", (lambda rows, run: [shaper(r, run) for r in rows]) if shaper else None
     if selected.name == "agents":
         size = DEFAULT_PAGE_SIZE if args.get("first") is None else args["first"]
         if not 0 <= size <= MAX_PAGE_SIZE:
@@ -359,7 +367,7 @@ async def compile_public_root(build: Build, selected: Field) -> tuple[str | None
         if args.get("after") is not None:
             conditions.append(f"{table}.\"id\" > {build.param(argument_id(args['after'], 'Agent', 'after'))}")
         sql = dialect.rows(row, f"{table} {table} WHERE {' AND '.join(conditions)}", f"{table}.\"id\" ASC", size)
-        return f"SELECT {sql}", (lambda rows: [shaper(r) for r in rows]) if shaper else None
+        return f"SELECT {sql}", (lambda rows, run: [shaper(r, run) for r in rows]) if shaper else None
     raise NotCompiled(f"root field {selected.name}")
 
 
@@ -406,9 +414,25 @@ def viewer_sql(build: Build, selected: Field, answers: dict[str, bool]) -> tuple
         return out
 
     if agent_field is None or actor.agent_id is None:
-        return None, lambda _: complete(None)
+        return None, lambda _, run: complete(None)
     declaration = TYPES["Agent"]
     row, shaper = object_sql(build, declaration, agent_field.children, declaration.table)
     table = quote(declaration.table)
     sql = f"SELECT {row} FROM {table} {table} WHERE {table}.\"id\" = {build.param(int(actor.agent_id))}"
-    return sql, lambda agent: complete(shaper(agent) if shaper is not None and agent is not None else agent)
+    return sql, lambda agent, run: complete(shaper(agent, run) if shaper is not None and agent is not None else agent)
+
+
+def _id_source(scopes: Scopes, selected: Field, type_name: str) -> Any:
+    """The recipe of a root field's id given by a symbolic variable (None: a constant of the statement)."""
+    variable = (selected.variable_arguments or {}).get("id")
+    if variable is None or variable not in scopes.symbolic:
+        return None
+    from rapport.compiler.statement_cache import RecipeFailed, Source
+
+    def recipe(variables: dict[str, Any]) -> list[Any]:
+        pk = parse_global_id(variables[variable], type_name)
+        if pk is None:
+            raise RecipeFailed(variable)
+        return [pk]
+
+    return Source(recipe, 0)

@@ -17,6 +17,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     SelectionSetNode,
+    VariableNode,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
@@ -34,6 +35,7 @@ class Field:
     arguments: dict[str, Any]
     children: list[Field]
     subsets: list[SelectionSetNode] | None = None  # kept for an abstract type: collected per concrete type
+    variable_arguments: dict[str, str] | None = None  # argument name -> the variable that gives it
 
 
 def named_type(type_: Any) -> tuple[Any, bool]:
@@ -107,5 +109,6 @@ def collect(
         subsets = [n.selection_set for n in nodes if n.selection_set is not None]
         if subsets and isinstance(type_, GraphQLObjectType):
             children = collect(schema, type_, subsets, fragments, variables)
-        fields.append(Field(key, name, definition, type_, is_list, arguments, children, subsets))
+        given = {a.name.value: a.value.name.value for a in nodes[0].arguments or () if isinstance(a.value, VariableNode)}
+        fields.append(Field(key, name, definition, type_, is_list, arguments, children, subsets, given))
     return fields
