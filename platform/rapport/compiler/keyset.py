@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rapport.compiler.dialect import PARAM, Dialect, quote
+from rapport.compiler.dialect import PARAM, Dialect
 from rapport.graphql.core.pagination import Ordering, SortKey
 
 
 def reference(key: SortKey, table: str) -> str:
-    return f"({key.sql})" if key.sql else f"{quote(table)}.{quote(key.column)}"
+    return key.reference(table)
 
 
 def _flag(key: SortKey, table: str) -> str:

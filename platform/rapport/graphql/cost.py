@@ -23,8 +23,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -35,6 +33,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from rapport.compiler.selection import named_type
 from rapport.web.client_address import scope_address_key
 from rapport.web.rate_limit import Charge
 
@@ -57,15 +56,6 @@ class TooCostly(GraphQLError):
             "ask for smaller pages or fewer nested lists",
             extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
         )
-
-
-def _unwrap(type_: Any) -> tuple[Any, bool]:
-    """The named type and whether a list wraps it."""
-    is_list = False
-    while isinstance(type_, (GraphQLNonNull, GraphQLList)):
-        is_list = is_list or isinstance(type_, GraphQLList)
-        type_ = type_.of_type
-    return type_, is_list
 
 
 def _page(field: FieldNode, variables: dict[str, Any]) -> int:
@@ -114,7 +104,7 @@ class _Estimator:
         definition = getattr(parent, "fields", {}).get(name) if parent is not None else None
         if definition is None:
             return 1 + self.selection_cost(node.selection_set, None, seen)
-        named, is_list = _unwrap(definition.type)
+        named, is_list = named_type(definition.type)
         children = self.selection_cost(node.selection_set, named, seen)
         in_connection = isinstance(parent, GraphQLObjectType) and parent.name.endswith("Connection")
         is_connection = isinstance(named, GraphQLObjectType) and named.name.endswith("Connection")

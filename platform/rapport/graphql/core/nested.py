@@ -18,20 +18,12 @@ from tortoise.expressions import RawSQL
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
+from rapport.compiler.keyset import order_sql
 from rapport.graphql.core.pagination import (
     Connection, Edge, Ordering, PageRequest, _after_q, _annotated, _decode, _encode,
 )
 
 NodeT = TypeVar("NodeT")
-
-
-def _window_order(keys: Sequence[tuple[Any, bool]], table: str) -> str:
-    terms = []
-    for key, desc in keys:
-        if key.nullable:
-            terms.append(f"CASE WHEN {key.reference(table)} IS NULL THEN 1 ELSE 0 END ASC")
-        terms.append(f'{key.reference(table)} {"DESC" if desc else "ASC"}')
-    return ", ".join(terms)
 
 
 def nested_connection_loader(
@@ -57,7 +49,7 @@ def nested_connection_loader(
         by_parent: dict[int, list[Any]] = defaultdict(list)
         if size:
             table = qs.model._meta.db_table
-            window = RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{table}"."{parent_column}" ORDER BY {_window_order(keys, table)})')
+            window = RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{table}"."{parent_column}" ORDER BY {order_sql(keys, table, False)})')
             numbered = scoped.annotate(_rn=window).values("id", "_rn")
             numbered._choose_db_if_not_chosen()
             numbered._make_query()
