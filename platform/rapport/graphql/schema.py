@@ -10,6 +10,7 @@ from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDe
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from rapport.compiler.events import CompiledEventExecutor
 from rapport.graphql.compiled_reads import CompiledReads
 from rapport.graphql.cost import QueryCost
 from rapport.graphql.customers.mutations import CustomerMutation
@@ -127,4 +128,5 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
         quiet_names=production,
+        execution_context_class=CompiledEventExecutor,  # subscription events read by compiled statements
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from rapport.compiler.events import NOT_COMPILED, CompiledEvent, compiled_event
 from rapport.events.live import INTERACTIONS
 from rapport.graphql.core.ids import argument_id
 from rapport.graphql.gate import secured
@@ -27,9 +28,12 @@ class InteractionSubscription:
     ) -> AsyncGenerator[Interaction, None]:
         customer_id = argument_id(customer, "Customer", "customer") if customer is not None else None
 
-        async def visible(message: dict[str, Any]) -> Interaction | None:
+        async def visible(message: dict[str, Any]) -> Interaction | CompiledEvent | None:
             if customer_id is not None and message.get("customer_id") != customer_id:
                 return None
+            event = await compiled_event(info, "Interaction", int(message["id"]))
+            if event is not NOT_COMPILED:
+                return event
             row = await (await readable_interactions(info)).filter(id=int(message["id"])).first()
             return Interaction.from_model(row) if row is not None else None
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from rapport.compiler.events import NOT_COMPILED, CompiledEvent, compiled_event
 from rapport.events.live import TICKETS
 from rapport.graphql.gate import secured
 from rapport.graphql.live import may_reach, stream
@@ -26,9 +27,12 @@ class TicketSubscription:
     async def ticket_changed(self, info: strawberry.Info, where: TicketFilter | None = None) -> AsyncGenerator[Ticket, None]:
         await filtered_tickets(info, where)  # a malformed filter fails now, not at the first event
 
-        async def visible(message: dict[str, Any]) -> Ticket | None:
+        async def visible(message: dict[str, Any]) -> Ticket | CompiledEvent | None:
             if not await may_reach(info, "ticket", message.get("department_id"), message.get("assignee_id")):
                 return None
+            event = await compiled_event(info, "Ticket", int(message["id"]), where)
+            if event is not NOT_COMPILED:
+                return event
             row = await (await filtered_tickets(info, where)).filter(id=int(message["id"])).first()
             return Ticket.from_model(row) if row is not None else None
 
