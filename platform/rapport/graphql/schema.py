@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
@@ -30,6 +30,7 @@ from rapport.graphql.policies.queries import PolicyQuery
 from rapport.graphql.redactions import ReportRedactions
 from rapport.graphql.reports.queries import ReportQuery
 from rapport.graphql.suggestions import HideSuggestions, quieten
+from rapport.graphql.validation_cache import DocumentValidationCache
 from rapport.graphql.tickets.mutations import TicketMutation
 from rapport.graphql.tickets.queries import TicketQuery
 from rapport.graphql.tickets.subscriptions import TicketSubscription
@@ -112,7 +113,7 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
     extensions: list = [
         DocumentLimits,
         lambda: AddValidationRules(list(rules)),
-        lambda: ValidationCache(maxsize=256),
+        DocumentValidationCache,
         MaskUnexpectedErrors,
         RequireDeclaredRootFields,
         QueryCost,
