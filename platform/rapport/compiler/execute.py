@@ -22,7 +22,7 @@ from rapport.db_busy import MESSAGE, is_database_busy
 from rapport.graphql.service_unavailable import service_unavailable
 from rapport.compiler.build import Build, Run
 from rapport.compiler.dialect import dialect_for
-from rapport.compiler.roots import Scopes, compile_root, plan_token
+from rapport.compiler.roots import Scopes, compile_root, fields_token, plan_token
 from rapport.compiler.statement_cache import Compiled, RecipeFailed, bind, cache_key, lookup, store, symbolic_variables
 from rapport.plugins import active
 from rapport.compiler.selection import collect
@@ -80,7 +80,7 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
     now = context.loaders.setdefault("now", datetime.now(UTC))
     symbolic = symbolic_variables(document, operation)
     operation_name = operation.name.value if operation.name else None
-    key = cache_key((query, operation_name, plan_token(plan), departments_generation(), id(active().fields), dialect.name),
+    key = cache_key((query, operation_name, plan_token(plan), departments_generation(), fields_token(active().fields), dialect.name),
                     raw_variables, symbolic)
     compiled = lookup(key) if key is not None else None
     statements: list[tuple[str, str | None, list[Any], Any]] | None = None

@@ -34,6 +34,19 @@ _tokens = itertools.count(1)
 SCOPES = ("customer", "ticket", "interaction", "ticket_count")
 
 
+_catalogs: dict[int, tuple[Any, int]] = {}
+
+
+def fields_token(catalog: Any) -> int:
+    """A number naming this catalog of custom fields (kept with it: its id is not reused meanwhile)."""
+    found = _catalogs.get(id(catalog))
+    if found is None or found[0] is not catalog:
+        if len(_catalogs) > 256:
+            _catalogs.clear()
+        found = _catalogs[id(catalog)] = (catalog, next(_tokens))
+    return found[1]
+
+
 def plan_token(plan: PermissionPlan) -> int:
     """A number naming this plan for as long as it lives (plans are rebuilt when the policy changes)."""
     token = getattr(plan, "_compiler_token", None)
@@ -43,8 +56,8 @@ def plan_token(plan: PermissionPlan) -> int:
     return token
 
 
-_ARGUMENT_NAMES: dict[int, tuple[tuple[str, str, Any], ...]] = {}
-_CONVERTED: OrderedDict[tuple[int, str], Any] = OrderedDict()
+_ARGUMENT_NAMES: dict[int, tuple[Any, tuple[tuple[str, str, Any], ...]]] = {}
+_CONVERTED: OrderedDict[tuple[int, str], tuple[Any, Any]] = OrderedDict()
 CONVERTED_CACHE_SIZE = 2048
 
 
@@ -56,12 +69,15 @@ def strawberry_arguments(selected: Field, config: Any, scalars: Any) -> dict[str
     definition = (selected.definition.extensions or {}).get("strawberry-definition")
     if definition is None:
         raise NotCompiled(f"{selected.name} has no strawberry definition")
-    names = _ARGUMENT_NAMES.get(id(definition))
-    if names is None:
-        names = _ARGUMENT_NAMES[id(definition)] = tuple(
+    found = _ARGUMENT_NAMES.get(id(definition))
+    if found is None or found[0] is not definition:  # the definition itself is kept: its id is not reused
+        if len(_ARGUMENT_NAMES) > 4096:
+            _ARGUMENT_NAMES.clear()
+        found = _ARGUMENT_NAMES[id(definition)] = (definition, tuple(
             (config.name_converter.get_graphql_name(argument), argument.python_name, argument)
             for argument in definition.arguments
-        )
+        ))
+    names = found[1]
     out: dict[str, Any] = {}
     for graphql_name, python_name, argument in names:
         if graphql_name not in selected.arguments:
@@ -69,10 +85,11 @@ def strawberry_arguments(selected: Field, config: Any, scalars: Any) -> dict[str
         value = selected.arguments[graphql_name]
         if isinstance(value, (dict, list)):
             key = (id(argument), repr(value))
-            converted = _CONVERTED.get(key)
+            kept = _CONVERTED.get(key)
+            converted = kept[1] if kept is not None and kept[0] is argument else None
             if converted is None:
                 converted = convert_arguments({graphql_name: value}, [argument], scalar_registry=scalars, config=config)[python_name]
-                _CONVERTED[key] = converted
+                _CONVERTED[key] = (argument, converted)
                 if len(_CONVERTED) > CONVERTED_CACHE_SIZE:
                     _CONVERTED.popitem(last=False)
             else:
@@ -102,7 +119,7 @@ class Scopes:
         self.variables: dict[str, Any] = {}
 
     def key(self, *parts: Any) -> tuple[Any, ...]:
-        return (self.token, self.generation, id(active().fields), self.dialect, *parts)
+        return (self.token, self.generation, fields_token(active().fields), self.dialect, *parts)
 
     async def prepare(self) -> None:
         """Render (or find) the four readable-rows conditions."""

@@ -20,6 +20,7 @@ import orjson
 from graphql import OperationDefinitionNode, VariableNode
 
 CACHE_SIZE = 512
+MAX_KEPT_TEXT = 64 * 1024  # characters of SQL per entry: the cache stays within tens of megabytes
 SYMBOLIC_ARGUMENTS = {"customer": ("id",), "ticket": ("id",), "customers": ("after", "before"),
                       "tickets": ("after", "before"), "interactions": ("after", "before")}
 
@@ -104,6 +105,8 @@ def lookup(key: tuple[Any, ...]) -> Compiled | None:
 
 
 def store(key: tuple[Any, ...], compiled: Compiled) -> None:
+    if sum(len(sql or "") for _, sql, _, _ in compiled.statements) + len(key[0]) > MAX_KEPT_TEXT:
+        return  # a huge document is compiled per request rather than held
     _entries[key] = compiled
     if len(_entries) > CACHE_SIZE:
         _entries.popitem(last=False)
