@@ -237,3 +237,25 @@ async def test_activities_questions_and_classes_answer_alike_on_both_paths(world
             await same(world, persona, CLASSES, {"id": customer})
     body, read_path = await same(world, "admin", ACTIVITIES, {"id": world.samples.tickets[0]})
     assert body["data"]["ticket"]["activities"] and read_path == {"ticket": "compiled"}
+
+
+# --- E: operations that mix compiled root fields with resolver-served ones ---------------------------------
+
+MIXED = """query($period: DateRange!) {
+  customers(first: 3) { totalCount nodes { name email } }
+  reports { ticketVolume(period: $period, groupBy: DEPARTMENT) { rows { key value } } }
+  policyChanges(first: 2) { at }
+  viewer { roles }
+}"""
+
+
+async def test_mixed_operations_compile_what_they_can_and_answer_alike(world: DemoWorld) -> None:
+    variables = documented_variables("DepartmentReport", world.samples)
+    for persona in PERSONAS:
+        await world.paths.resolvers.post("/graphql", json={"query": MIXED, "variables": variables},
+                                         headers=world.headers[persona])  # the report cache, as above
+        body, read_path = await same(world, persona, MIXED, variables)
+        if persona == "admin":
+            assert "errors" not in body, body
+            assert read_path == {"customers": "compiled", "reports": "resolvers", "policyChanges": "resolvers",
+                                 "viewer": "compiled"}, read_path

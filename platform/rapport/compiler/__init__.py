@@ -18,3 +18,8 @@ resolvers, which stay the reference (tests/compiler/test_differential.py holds t
 
 class NotCompiled(Exception):
     """This operation (or one of its fields) is served by the resolvers."""
+
+
+class ResolversAnswerWithAnError(NotCompiled):
+    """The resolvers answer this root field with an error (FORBIDDEN, a bad argument): the whole operation
+    runs through them, so that what the error does to its siblings stays exactly theirs."""

@@ -2,7 +2,7 @@
 
     event = await compiled_event(info, "Ticket", row_id, where=where)   # CompiledEvent, None, or NOT_COMPILED
 
-The subscription yields the ``CompiledEvent``: the schema's executor (``CompiledEventExecutor``) answers
+The subscription yields the ``CompiledEvent``: the schema's executor (``executor.CompiledExecutor``) answers
 it with its finished JSON instead of running the resolvers on it. None: the subscriber may not read the
 row (or it does not match ``where``), the event is skipped as before. ``NOT_COMPILED``: the selection has
 a field the compiler does not cover; the subscription then reads the row as it always did.
@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from tortoise import connections
 
 from rapport import models
@@ -38,15 +36,6 @@ class CompiledEvent:
 
     key: str
     data: Any
-
-
-class CompiledEventExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, answering a ``CompiledEvent`` without running resolvers."""
-
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        if isinstance(self.root_value, CompiledEvent):
-            return ExecutionResult(data={self.root_value.key: self.root_value.data})
-        return super().execute_operation(serially)
 
 
 async def compiled_event(info: Any, type_name: str, row_id: int, where: Any = None) -> Any:

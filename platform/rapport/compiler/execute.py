@@ -17,7 +17,7 @@ from graphql import ExecutionResult, GraphQLError, GraphQLNonNull, OperationDefi
 from graphql.execution.values import get_variable_values
 from tortoise import connections
 
-from rapport.compiler import NotCompiled
+from rapport.compiler import NotCompiled, ResolversAnswerWithAnError
 from rapport.db_busy import MESSAGE, is_database_busy
 from rapport.graphql.service_unavailable import service_unavailable
 from rapport.compiler.build import Build, Run
@@ -27,6 +27,7 @@ from rapport.compiler.statement_cache import Compiled, RecipeFailed, bind, cache
 from rapport.plugins import active
 from rapport.compiler.selection import collect
 from rapport.graphql.core.errors import ClientError
+from rapport.graphql.gate import PUBLIC, declared_permission
 
 log = structlog.get_logger("rapport.compiler")
 
@@ -34,6 +35,13 @@ log = structlog.get_logger("rapport.compiler")
 # the resolvers answer such an operation instead.
 TOO_DEEP = ("parser stack overflow", "stack depth limit exceeded")
 COMPILED = "compiled"
+PRECOMPUTED = "#compiled"  # context.loaders key: root fields answered before graphql-core runs the others
+
+
+def RESOLVED(value: Any, run: Any) -> Any:  # noqa: N802 - a marker: this root field runs through the resolvers
+    raise AssertionError("a resolver-served root field has no post-pass")
+
+
 RESOLVERS = "resolvers"
 
 
@@ -45,6 +53,8 @@ def _operation(document: Any, name: str | None) -> OperationDefinitionNode | Non
 
 
 async def run_compiled(execution_context: Any) -> ExecutionResult | None:
+    """The operation's result when every root field compiled; None when graphql-core must run it (some
+    or all root fields through the resolvers: the compiled ones wait in the context for the executor)."""
     context = execution_context.context
     settings = getattr(context, "settings", None)
     if settings is None or not settings.compiled_reads or getattr(context, "actor", None) is None:
@@ -59,6 +69,7 @@ async def run_compiled(execution_context: Any) -> ExecutionResult | None:
                           execution_context.query or "")
     except (NotCompiled, ClientError, GraphQLError) as reason:
         log.debug("read served by the resolvers", reason=str(reason))
+        _forget_partial_answers(context)
         return None
     except Exception:
         # A fault of the compiler must not cost the reader the answer: production falls back to the
@@ -66,11 +77,19 @@ async def run_compiled(execution_context: Any) -> ExecutionResult | None:
         if not settings.is_production:
             raise
         log.exception("compiled read failed; served by the resolvers", request_id=getattr(context, "request_id", None))
+        _forget_partial_answers(context)
         return None
 
 
+def _forget_partial_answers(context: Any) -> None:
+    """The resolvers answer the whole operation: nothing the compiled path noted may count twice."""
+    context.redactions.clear()
+    context.loaders.pop("#readPath", None)
+    context.loaders.pop(PRECOMPUTED, None)
+
+
 async def _run(context: Any, schema: Any, document: Any, operation: OperationDefinitionNode, raw_variables: dict[str, Any],
-               query: str) -> ExecutionResult:
+               query: str) -> ExecutionResult | None:
     plan = await context.plan()
     from rapport.authz.sql import department_codes_by_id, departments_generation
 
@@ -99,7 +118,11 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
     run = Run(context=context, now=now, codes=codes)
     data: dict[str, Any] | None = {}
     errors: list[GraphQLError] = []
+    if all(shaper is RESOLVED for _, _, _, shaper in statements):
+        raise NotCompiled("no root field compiles")
     for key, sql, params, shaper in statements:
+        if shaper is RESOLVED:
+            continue
         if sql is None:  # answered without the database (an id that names nothing, the viewer's roles)
             data[key] = shaper(None, run) if shaper is not None else None
             continue
@@ -120,7 +143,14 @@ async def _run(context: Any, schema: Any, document: Any, operation: OperationDef
             continue
         value = orjson.loads(rows[0][0]) if rows and rows[0][0] is not None else None
         data[key] = shaper(value, run) if shaper is not None else value
-    context.loaders["#readPath"] = {k: COMPILED for k, _, _, _ in statements}
+    context.loaders["#readPath"] = {k: RESOLVERS if shaper is RESOLVED else COMPILED for k, _, _, shaper in statements}
+    partial = any(shaper is RESOLVED for _, _, _, shaper in statements)
+    if partial and errors:
+        raise NotCompiled("the database is busy: the resolvers answer the whole operation")
+    if data is not None and partial:
+        # graphql-core runs the operation; CompiledExecutor answers the compiled root fields from here.
+        context.loaders[PRECOMPUTED] = data
+        return None
     return ExecutionResult(data=data, errors=errors or None)
 
 
@@ -149,8 +179,21 @@ async def _compile(
             kept.append(entry)
             running.append(entry)
             continue
+        permission = declared_permission((selected.definition.extensions or {}).get("strawberry-definition"))
+        if permission is not None and permission[0] != PUBLIC and not plan.allows(*permission):
+            raise ResolversAnswerWithAnError(f"forbidden: {selected.key}")  # the gate's error, as the resolvers give it
         build = Build(plan=plan, codes=codes, dialect=dialect, context=context, now=now, scopes=scopes)
-        sql, shaper = await compile_root(build, selected)
+        try:
+            sql, shaper = await compile_root(build, selected)
+        except (ResolversAnswerWithAnError, ClientError, GraphQLError):
+            raise
+        except NotCompiled as reason:
+            # This root field runs through the resolvers; the others stay compiled.
+            log.debug("root field served by the resolvers", field=selected.key, reason=str(reason))
+            kept.append((selected.key, None, [], RESOLVED))
+            running.append((selected.key, None, [], RESOLVED))
+            cacheable = False
+            continue
         text = None if sql is None else dialect.finish(sql)
         kept.append((selected.key, text, build.kept_params(), shaper))
         running.append((selected.key, text, build.params, shaper))

@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from rapport import models
 from rapport.authz.plan import PermissionPlan
 from rapport.authz.sql import departments_generation, row_filter
-from rapport.compiler import NotCompiled
+from rapport.compiler import NotCompiled, ResolversAnswerWithAnError
 from rapport.compiler.build import Build, connection_sql, object_sql
 from rapport.compiler.dialect import PARAM, quote
 from rapport.compiler.selection import Field, collect
@@ -227,7 +227,7 @@ async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
     if permission is None:
         raise NotCompiled(f"root field {selected.name}")
     if not build.plan.allows(*permission):
-        raise NotCompiled("forbidden: the resolvers report it")
+        raise ResolversAnswerWithAnError("forbidden: the resolvers report it")
     scopes: Scopes = build.scopes
     args = strawberry_arguments(selected, scopes.config, scopes.scalars)
     name = selected.name
@@ -236,7 +236,7 @@ async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
         scope_name = "customer" if name == "customer" else "ticket"
         number = args.get("number") if name == "ticket" else None
         if name == "ticket" and number is None and args.get("id") is None:
-            raise NotCompiled("ticket: give id or number (the resolvers say so)")
+            raise ResolversAnswerWithAnError("ticket: give id or number")
         pk = parse_global_id(args["id"], declaration.name) if args.get("id") is not None else None
         if (args.get("id") is not None and pk is None) or scopes.rendered[scope_name] is None:
             build.cacheable = False

@@ -10,7 +10,7 @@ from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, QueryDe
 from strawberry.schema.config import StrawberryConfig
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
-from rapport.compiler.events import CompiledEventExecutor
+from rapport.compiler.executor import CompiledExecutor
 from rapport.graphql.compiled_reads import CompiledReads
 from rapport.graphql.cost import QueryCost
 from rapport.graphql.customers.mutations import CustomerMutation
@@ -129,5 +129,5 @@ def build_schema(settings: Settings | None = None, plugins: PluginHost | None = 
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
         quiet_names=production,
-        execution_context_class=CompiledEventExecutor,  # subscription events read by compiled statements
+        execution_context_class=CompiledExecutor,  # answers what the compiled read path already answered
     )
