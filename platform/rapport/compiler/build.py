@@ -233,7 +233,7 @@ def object_sql(build: Build, declaration: TypeDeclaration, fields: list[Field], 
             sub_sql, sub_shaper = object_sql(build, target, selected.children, target.table)
             condition = f"{column(target.table, 'id')} = {column(table, kind.column)}"
             if kind.scope is not None:
-                scope = build.scopes.readable(build, kind.scope)
+                scope = build.scopes.scope(build, kind.scope)
                 if scope is None:
                     pairs.append((key, "NULL"))
                     continue
@@ -399,7 +399,7 @@ def connection_sql(
                         elif edge_child.name == "node":
                             edge[edge_child.key] = edge_shaper(r, run) if edge_shaper else r
                         elif edge_child.name == "__typename":
-                            edge[edge_child.key] = edge_child_type(child)
+                            edge[edge_child.key] = child.type.name
                     listed.append(edge)
                 out[child.key] = listed
             elif name == "pageInfo":
@@ -423,11 +423,6 @@ def connection_sql(
 
     return sql, finish
 
-
-def edge_child_type(edges: Field) -> str:
-    return edges.type.name
-
-
 def records_sql(build: Build, declaration: TypeDeclaration, selected: Field, kind: Records, parent: str) -> tuple[str, Shaper | None]:
     """A plain list (``Ticket.activities``): oldest first, ``first`` rows after the row ``after`` names."""
     from rapport.graphql.core.ids import argument_id
@@ -441,12 +436,10 @@ def records_sql(build: Build, declaration: TypeDeclaration, selected: Field, kin
     order = column(declaration.table, kind.order_column)
     conditions = [f"{column(declaration.table, kind.parent_column)} = {column(parent, 'id')}"]
     if after is not None:
+        # After the anchor row in (order, id); no anchor row: NULL, so no row (as the resolvers answer).
         pk = build.param(argument_id(after, declaration.name, f"{selected.name}.after"))
-        anchor = f"(SELECT a.{quote(kind.order_column)} FROM {table} a WHERE a.\"id\" = {pk})"
-        pk_again = build.param(build.params[-1])
-        anchor_again = f"(SELECT a.{quote(kind.order_column)} FROM {table} a WHERE a.\"id\" = {pk_again})"
-        pk_last = build.param(build.params[-1])
-        conditions.append(f"({order} > {anchor} OR ({order} = {anchor_again} AND {column(declaration.table, 'id')} > {pk_last}))")
+        anchor = f"(SELECT a.{quote(kind.order_column)}, a.\"id\" FROM {table} a WHERE a.\"id\" = {pk})"
+        conditions.append(f"({order}, {column(declaration.table, 'id')}) > {anchor}")
     sql = build.dialect.rows(row, f"{table} {table} WHERE {' AND '.join(conditions)}",
                              f"{order} ASC, {column(declaration.table, 'id')} ASC", size)
     return sql, (lambda rows, run: [shaper(r, run) for r in rows]) if shaper is not None else None

@@ -79,15 +79,24 @@ class Dialect:
         return value
 
 
+_dialects: dict[str, Dialect] = {}
+
+
 def dialect_for(name: str) -> Dialect:
+    """The dialect of a tortoise connection's ``capabilities.dialect`` (one instance each: they hold no state)."""
+    found = _dialects.get(name)
+    if found is not None:
+        return found
     if name == "postgres":
         from rapport.compiler.postgres import Postgres
 
-        return Postgres()
-    if name == "sqlite":
+        found = Postgres()
+    elif name == "sqlite":
         from rapport.compiler.sqlite import Sqlite
 
-        return Sqlite()
-    from rapport.compiler import NotCompiled
+        found = Sqlite()
+    else:
+        from rapport.compiler import NotCompiled
 
-    raise NotCompiled(f"no compiler for the {name} dialect")
+        raise NotCompiled(f"no compiler for the {name} dialect")
+    return _dialects.setdefault(name, found)

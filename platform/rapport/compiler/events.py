@@ -56,8 +56,7 @@ async def _event(context: Any, schema: Any, raw: Any, type_name: str, row_id: in
     codes = await department_codes_by_id()
     connection = connections.get("default")
     dialect = dialect_for(connection.capabilities.dialect)
-    scopes = Scopes(plan, codes, dialect.name, schema.config, schema.schema_converter.scalar_registry)
-    await scopes.prepare()
+    scopes = await Scopes.of_request(plan, codes, dialect.name, schema)
     now = context.loaders.setdefault("now", datetime.now(UTC))
     runtime, _ = named_type(raw.return_type)
     if runtime.name != type_name:

@@ -166,10 +166,9 @@ async def _compile(
         raise NotCompiled("variables the resolvers must refuse")
     fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
     fields = collect(graphql_schema, graphql_schema.query_type, [operation.selection_set], fragments, coerced)
-    scopes = Scopes(plan, codes, dialect.name, schema.config, schema.schema_converter.scalar_registry)
+    scopes = await Scopes.of_request(plan, codes, dialect.name, schema)
     scopes.graphql_schema, scopes.fragments, scopes.variables = graphql_schema, fragments, coerced
     scopes.symbolic = symbolic
-    await scopes.prepare()
     kept: list[tuple[str, str | None, list[Any], Any]] = []
     running: list[tuple[str, str | None, list[Any], Any]] = []
     cacheable = True

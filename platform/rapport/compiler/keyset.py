@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from rapport.compiler.dialect import PARAM, Dialect
-from rapport.graphql.core.pagination import Ordering, SortKey
+from rapport.graphql.core.pagination import SortKey
 
 
 def reference(key: SortKey, table: str) -> str:
@@ -61,7 +61,3 @@ def after_sql(
     if not alternatives:
         return "1=1", []
     return "(" + " OR ".join(alternatives) + ")", params
-
-
-def signature_keys(ordering: Ordering) -> list[tuple[SortKey, bool]]:
-    return ordering.with_id()

@@ -121,6 +121,13 @@ class Scopes:
     def key(self, *parts: Any) -> tuple[Any, ...]:
         return (self.token, self.generation, fields_token(active().fields), self.dialect, *parts)
 
+    @classmethod
+    async def of_request(cls, plan: PermissionPlan, codes: dict[int, str], dialect: str, schema: Any) -> Scopes:
+        """The scopes of one request on ``schema`` (the strawberry schema), rendered or found."""
+        scopes = cls(plan, codes, dialect, schema.config, schema.schema_converter.scalar_registry)
+        await scopes.prepare()
+        return scopes
+
     async def prepare(self) -> None:
         """Render (or find) the four readable-rows conditions."""
         from rapport.services.interactions import interaction_scope
@@ -151,9 +158,6 @@ class Scopes:
         rendered = self.rendered[name]
         return None if rendered is None else build.splice(*rendered)
 
-    def readable(self, build: Build, name: str) -> str | None:
-        return self.scope(build, name)
-
     def counted(self, build: Build, target: str) -> str | None:
         if target != "Ticket":
             raise NotCompiled(f"count of {target}")
@@ -166,21 +170,29 @@ class Scopes:
         return build.context.loaders.setdefault("now", datetime.now(UTC))
 
     # --- filters -----------------------------------------------------------------------------------------
-    def filtered(self, build: Build, name: str, model: Any, where: Any, make_q: Any) -> tuple[str, tuple[Any, ...]] | None:
-        """The readable rows of scope ``name`` that match ``where`` (None: no row)."""
+    def filter_key(self, model: Any, where: Any) -> tuple[Any, ...] | None:
+        """The cache key of ``where`` rendered on ``model`` (None: it holds this moment only)."""
+        text = repr(where)
+        if "breached=True" in text or "breached=False" in text:
+            return None
+        return self.key("filter", model.__name__, text)
+
+    def filtered(self, build: Build, name: str, model: Any, where: Any, make_q: Any,
+                 annotations: Annotations | None = None) -> tuple[str, tuple[Any, ...]] | None:
+        """The readable rows of scope ``name`` that match ``where`` (None: no row). ``make_q(annotations)``
+        gives the filter's condition when it is not rendered yet (with ``annotations`` when given: the
+        ones the condition was built with)."""
         scope = self.rendered[name]
         if scope is None:
             return None
         if where is None:
             return scope
-        text = repr(where)
-        cacheable = "breached=True" not in text and "breached=False" not in text
-        if not cacheable:
+        key = self.filter_key(model, where)
+        if key is None:
             build.cacheable = False  # the condition holds this moment
-        key = self.key("filter", model.__name__, text) if cacheable else None
         found = lookup(key) if key is not None else None
         if found is None:
-            annotations = Annotations(self.dialect)
+            annotations = annotations or Annotations(self.dialect)
             found = condition(model, make_q(annotations), annotations, key=key)
         return f"({scope[0]} AND {found[0]})", scope[1] + found[1]
 
@@ -283,20 +295,13 @@ async def compile_root(build: Build, selected: Field) -> tuple[str | None, Any]:
 
 
 async def _customer_rows(scopes: Scopes, build: Build, where: Any, customer_q: Any) -> tuple[str, tuple[Any, ...]] | None:
-    """Readable customers matching ``where``; ``customer_q`` is async (it asks which rows' personal fields
-    the viewer reads in full), so its rendering is looked up before it is built."""
-    scope = scopes.rendered["customer"]
-    if scope is None:
-        return None
-    if where is None:
-        return scope
-    key = scopes.key("filter", "Customer", repr(where))
-    found = lookup(key)
-    if found is None:
-        annotations = Annotations(scopes.dialect)
-        q = await customer_q(where, scopes.plan, scopes.ids, annotations)
-        found = condition(models.Customer, q, annotations, key=key)
-    return f"({scope[0]} AND {found[0]})", scope[1] + found[1]
+    """Readable customers matching ``where``. ``customer_q`` is async (it asks which rows' personal fields
+    the viewer reads in full): it runs only when the filter's rendering is not kept yet."""
+    if where is None or scopes.rendered["customer"] is None or lookup(scopes.filter_key(models.Customer, where)):
+        return scopes.filtered(build, "customer", models.Customer, where, None)
+    annotations = Annotations(scopes.dialect)
+    q = await customer_q(where, scopes.plan, scopes.ids, annotations)
+    return scopes.filtered(build, "customer", models.Customer, where, lambda _: q, annotations)
 
 
 __all__ = ["PARAM", "Scopes", "compile_root"]

@@ -24,10 +24,6 @@ CACHE_SIZE = 4096
 _cache: OrderedDict[Any, tuple[str, tuple[Any, ...]]] = OrderedDict()
 
 
-def forget_conditions() -> None:
-    _cache.clear()
-
-
 def lookup(key: Any) -> tuple[str, tuple[Any, ...]] | None:
     found = _cache.get(key)
     if found is not None:
